@@ -1,0 +1,200 @@
+import iconv from 'iconv-lite';
+import { IngestError } from '../errors/IngestError.js';
+
+/** Bytes examined before `auto` commits to UTF-8 or the fallback. */
+export const encodingLookahead = 64 * 1024;
+
+/** How `decodeText` chooses and checks the encoding. */
+export interface DecodeOptions {
+  /** `auto` or a label; a declared encoding is checked strictly. */
+  readonly encoding: string;
+  /** Used by `auto` when the bytes are not UTF-8. */
+  readonly fallback: string;
+}
+
+/** Text chunks plus what was decided, for the log and tests. */
+export interface DecodeReport {
+  encoding?: string;
+}
+
+type Decode = (bytes: Buffer, end: boolean) => string;
+
+/**
+ * Decodes a byte stream to text chunks without holding the file. A BOM decides the encoding;
+ * a declared encoding must decode cleanly; `auto` means UTF-8 unless the bytes are not UTF-8.
+ *
+ * What `auto` guarantees: the first 64 KiB are held back, and an invalid UTF-8 sequence in them
+ * switches the whole file to the fallback. After that window, an invalid sequence switches the
+ * rest of the file to the fallback only when everything already emitted was ASCII (identical in
+ * both, so the result equals decoding the whole file with the fallback); if non-ASCII UTF-8 was
+ * already emitted, the file mixes encodings and fails with ENCODING rather than guess.
+ * Decoded text containing NUL fails with NUL_BYTE: no vendor text format has it, and it marks
+ * binary files or UTF-16 without a BOM.
+ */
+export async function* decodeText(
+  bytes: AsyncIterable<Buffer>,
+  options: DecodeOptions,
+  report: DecodeReport = {},
+): AsyncGenerator<string> {
+  const lines = new LineCounter();
+  const iterator = bytes[Symbol.asyncIterator]();
+  let head: Buffer = Buffer.alloc(0);
+  let done = false;
+  while (!done && head.length < encodingLookahead) {
+    const next = await iterator.next();
+    if (next.done) done = true;
+    else head = Buffer.concat([head, next.value]);
+  }
+  const bom = bomOf(head);
+  head = head.subarray(bom?.length ?? 0);
+  const declared = options.encoding === 'auto' ? bom?.encoding : options.encoding;
+  let decode: Decode;
+  if (declared !== undefined) {
+    report.encoding = declared;
+    decode = strictDecoder(declared, lines);
+  } else if (isUtf8Prefix(head, done)) {
+    report.encoding = 'utf-8';
+    decode = utf8ThenFallback(options.fallback, lines, () => (report.encoding = options.fallback));
+  } else {
+    report.encoding = options.fallback;
+    decode = strictDecoder(options.fallback, lines, true);
+  }
+
+  let pending: Buffer | undefined = head;
+  for (;;) {
+    if (pending !== undefined) {
+      const text = decode(pending, done);
+      if (text !== '') yield lines.checked(text);
+    }
+    if (done) return;
+    const next = await iterator.next();
+    done = next.done === true;
+    pending = next.done ? Buffer.alloc(0) : next.value;
+  }
+}
+
+function bomOf(head: Buffer): { encoding: string; length: number } | undefined {
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf)
+    return { encoding: 'utf-8', length: 3 };
+  if (head[0] === 0xff && head[1] === 0xfe) return { encoding: 'utf-16le', length: 2 };
+  if (head[0] === 0xfe && head[1] === 0xff) return { encoding: 'utf-16be', length: 2 };
+  return undefined;
+}
+
+const webEncodings = new Set(['utf-8', 'utf8', 'utf-16le', 'utf-16be', 'utf16le']);
+
+/** A decoder that fails with ENCODING on the first byte sequence invalid in `label`. */
+function strictDecoder(label: string, lines: LineCounter, isFallback = false): Decode {
+  const name = label.toLowerCase();
+  const fail = (detail: string): never => {
+    const what = isFallback ? `neither UTF-8 nor ${label}` : `not valid ${label}`;
+    throw new IngestError('ENCODING', `Bytes are ${what}: ${detail}`, { line: lines.current });
+  };
+  if (webEncodings.has(name)) {
+    const decoder = new TextDecoder(name === 'utf16le' ? 'utf-16le' : name, {
+      fatal: true,
+      ignoreBOM: true,
+    });
+    return (bytes, end) => {
+      try {
+        return decoder.decode(bytes, { stream: !end });
+      } catch {
+        return fail(`invalid sequence near line ${lines.current + lines.breaksIn(loose(bytes))}`);
+      }
+    };
+  }
+  const decoder = iconv.getDecoder(label);
+  return (bytes, end) => {
+    const text = decoder.write(bytes) + (end ? (decoder.end() ?? '') : '');
+    const bad = text.indexOf('\ufffd');
+    if (bad >= 0) fail(`undefined byte at line ${lines.current + lines.breaksIn(text, bad)}`);
+    return text;
+  };
+}
+
+/** UTF-8 that may switch to the fallback later, under the rule documented on `decodeText`. */
+function utf8ThenFallback(fallback: string, lines: LineCounter, onSwitch: () => void): Decode {
+  const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  let carry: Buffer = Buffer.alloc(0);
+  let onlyAscii = true;
+  let switched: Decode | undefined;
+  return (chunk, end) => {
+    if (switched !== undefined) return switched(chunk, end);
+    const bytes = carry.length === 0 ? chunk : Buffer.concat([carry, chunk]);
+    const complete = end ? bytes.length : completeUtf8Length(bytes);
+    carry = bytes.subarray(complete);
+    try {
+      const text = utf8.decode(bytes.subarray(0, complete));
+      onlyAscii &&= isAscii(bytes.subarray(0, complete));
+      return text;
+    } catch {
+      if (!onlyAscii)
+        throw new IngestError(
+          'ENCODING',
+          'Bytes mix encodings: valid non-ASCII UTF-8 earlier, then an invalid sequence; ' +
+            'declare the encoding for this file in SOURCE_FORMATS',
+          { line: lines.current + lines.breaksIn(loose(bytes)) },
+        );
+      switched = strictDecoder(fallback, lines, true);
+      onSwitch();
+      carry = Buffer.alloc(0);
+      return switched(bytes, end);
+    }
+  };
+}
+
+/** True when the bytes are UTF-8, allowing a sequence cut by the end of the window. */
+function isUtf8Prefix(head: Buffer, isWholeFile: boolean): boolean {
+  const complete = isWholeFile ? head.length : completeUtf8Length(head);
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(0, complete));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Length of the prefix that ends on a character boundary (at most 3 bytes are held back). */
+function completeUtf8Length(bytes: Buffer): number {
+  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+    const byte = bytes[bytes.length - back];
+    if ((byte & 0xc0) === 0x80) continue;
+    const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return needed > back ? bytes.length - back : bytes.length;
+  }
+  return bytes.length;
+}
+
+function isAscii(bytes: Buffer): boolean {
+  for (const byte of bytes) if (byte > 0x7f) return false;
+  return true;
+}
+
+function loose(bytes: Buffer): string {
+  const text = bytes.toString('utf8');
+  const bad = text.indexOf('\ufffd');
+  return bad < 0 ? text : text.slice(0, bad);
+}
+
+/** Counts CRLF, LF and lone CR line breaks across chunks, for error messages. */
+class LineCounter {
+  current = 1;
+  private endedWithCr = false;
+
+  breaksIn(text: string, end = text.length): number {
+    return (text.slice(0, end).match(/\r\n|\r|\n/g) ?? []).length;
+  }
+
+  checked(text: string): string {
+    const nul = text.indexOf('\u0000');
+    if (nul >= 0)
+      throw new IngestError('NUL_BYTE', 'File contains a NUL byte: binary or UTF-16 without BOM', {
+        line: this.current + this.breaksIn(text, nul),
+      });
+    let breaks = this.breaksIn(text);
+    if (this.endedWithCr && text.startsWith('\n')) breaks--;
+    this.current += breaks;
+    this.endedWithCr = text.endsWith('\r');
+    return text;
+  }
+}
