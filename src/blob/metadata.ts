@@ -24,6 +24,8 @@ export interface ProcessingMetadata {
   readonly processedSha256?: string;
   readonly errorCode?: string;
   readonly error?: string;
+  /** When a processor claimed the blob (status `processing`), ISO 8601 UTC. */
+  readonly processingStarted?: string;
 }
 
 export type Metadata = Record<string, string>;
@@ -70,6 +72,7 @@ export function withProcessing(existing: Metadata, stamp: ProcessingMetadata): M
     ['records_rejected', stamp.recordsRejected],
     ['processed_at', stamp.processedAt],
     ['processed_sha256', stamp.processedSha256],
+    ['processing_started', stamp.processingStarted],
     ['error_code', stamp.errorCode],
     [
       'error',
@@ -87,6 +90,7 @@ const processingKeys = new Set([
   'records_rejected',
   'processed_at',
   'processed_sha256',
+  'processing_started',
   'error_code',
   'error',
 ]);
