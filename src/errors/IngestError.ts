@@ -27,6 +27,7 @@ const permanentCodes = [
   'FILE_NAME',
   'BLOB_CONFLICT',
   'BLOB_NOT_FOUND',
+  'BLOB_REJECTED',
   'CSV_PARSE',
   'CSV_FIELD_COUNT',
   'CSV_QUOTE',

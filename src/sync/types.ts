@@ -24,6 +24,10 @@ export type PlanReason = 'new' | 'changed' | 'unchanged' | 'touched' | 'unstable
 export interface PlannedFile extends RemoteFile {
   readonly blobName: string;
   readonly reason: PlanReason;
+  /** ETag of the blob the plan compared against: the commit is conditional on it. */
+  readonly storedEtag?: string;
+  /** `content_sha256` of that blob: equal bytes are not committed again. */
+  readonly storedSha256?: string;
 }
 
 /** The outcome of moving one file. */

@@ -1,0 +1,109 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { pathToFileURL } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { ConfigError, loadSettings, readEnvironment, type Settings } from '../config/settings.js';
+import { IngestError, messageOf } from '../errors/IngestError.js';
+import { Logger, stderrJsonSink } from '../telemetry/logger.js';
+import { runSyncCommand } from './syncCommand.js';
+import { statusCommand } from './statusCommand.js';
+import { processCommand } from './processCommand.js';
+
+/** Exit codes: 0 every file succeeded, 1 a file or the run failed, 2 bad configuration. */
+export type ExitCode = 0 | 1 | 2;
+
+/** What a command needs from its host; tests pass their own environment and output. */
+export interface CliContext {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns its exit code. */
+export async function runCli(argv: readonly string[], context: CliContext): Promise<ExitCode> {
+  let exitCode: ExitCode = 0;
+  const settingsOf = (): { settings: Settings; log: Logger } => {
+    const settings = loadSettings(context.env);
+    return { settings, log: new Logger([stderrJsonSink], settings.logLevel) };
+  };
+  const program = new Command('ftp-ingest')
+    .description('Move vendor flat files from FTP/FTPS into Azure Blob Storage and process them.')
+    .exitOverride()
+    .configureOutput({ writeOut: context.out, writeErr: context.err });
+
+  const addRunOptions = (command: Command) =>
+    command
+      .option('--source <name>', 'the source to sync (default: the first configured)')
+      .option('--path <subtree...>', 'limit the run to these sub-trees of the source root')
+      .option('--force', 'transfer files even when unchanged')
+      .option('--json', 'print the run summary document as JSON instead of tables')
+      .option('--no-process', 'transfer only; leave record processing to the Functions app')
+      .option('--no-progress', 'no progress bar, even on a terminal');
+
+  addRunOptions(program.command('sync'))
+    .description('plan, transfer and process new or changed files')
+    .addOption(new Option('--dry-run', 'show what would move and why, move nothing'))
+    .action(async (options) => {
+      exitCode = await runSyncCommand(settingsOf(), options, context);
+    });
+  addRunOptions(program.command('plan'))
+    .description('show what a sync would move and why (sync --dry-run)')
+    .action(async (options) => {
+      exitCode = await runSyncCommand(settingsOf(), { ...options, dryRun: true }, context);
+    });
+  program
+    .command('status')
+    .description(
+      "list incoming blobs with their status and record counts, and each source's last run",
+    )
+    .option('--source <name>', 'only this source')
+    .option('--json', 'print JSON')
+    .action(async (options) => {
+      exitCode = await statusCommand(settingsOf(), options, context);
+    });
+  program
+    .command('process')
+    .description('process blobs again, replacing their outputs and stamp')
+    .argument('[blob]', 'an incoming blob name, e.g. default/daily/orders.csv')
+    .option('--failed', 'every blob whose status is failed')
+    .option('--all', 'every blob of the source')
+    .option('--source <name>', 'with --failed or --all: only this source')
+    .option('--json', 'print JSON')
+    .action(async (blob: string | undefined, options) => {
+      exitCode = await processCommand(settingsOf(), blob, options, context);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      context.err(error.message + '\n');
+      return 2;
+    }
+    if (isCommanderExit(error)) return error.exitCode === 0 ? 0 : 2;
+    context.err(`ftp-ingest: ${messageOf(error)}\n`);
+    return error instanceof IngestError && error.code === 'CONFIG' ? 2 : 1;
+  }
+}
+
+function isCommanderExit(error: unknown): error is { exitCode: number } {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'code' in error &&
+    String(error.code).startsWith('commander.')
+  );
+}
+
+const invokedDirectly =
+  process.argv[1] !== undefined &&
+  import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+if (invokedDirectly) {
+  const code = await runCli(process.argv.slice(2), {
+    env: readEnvironment(),
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+  });
+  process.exitCode = code;
+}

@@ -1,0 +1,29 @@
+import type { SourceSettings } from '../config/settings.js';
+import { processBlob, type ProcessResult } from '../records/processBlob.js';
+import { processorOptionsFor } from '../records/processorOptions.js';
+import type { ProcessedFile } from '../sync/runSync.js';
+import { incomingContainer, type SyncDeps } from '../sync/SyncDeps.js';
+
+/** Processes blobs of one source in this process, as the Event Grid trigger does in Azure. */
+export function createProcessor(deps: SyncDeps, source: SourceSettings) {
+  const processorDeps = {
+    incoming: incomingContainer(deps),
+    processed: deps.blobService.getContainerClient(deps.settings.processedContainer),
+    log: deps.log.child({ source: source.name }),
+    options: processorOptionsFor(deps.settings, source),
+  };
+  return async (blobName: string, force = false): Promise<ProcessedFile> =>
+    asProcessedFile(await processBlob(processorDeps, blobName, { force }));
+}
+
+export function asProcessedFile(result: ProcessResult): ProcessedFile {
+  return {
+    blobName: result.blobName,
+    status: result.status,
+    recordsTotal: result.recordsTotal,
+    recordsValid: result.recordsValid,
+    recordsRejected: result.recordsRejected,
+    errorCode: result.errorCode,
+    error: result.error,
+  };
+}

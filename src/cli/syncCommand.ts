@@ -1,0 +1,98 @@
+import type { Settings } from '../config/settings.js';
+import type { Plan } from '../sync/planSync.js';
+import { runSync, type RunReport } from '../sync/runSync.js';
+import { createSyncDeps, findSource } from '../sync/SyncDeps.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { CliContext, ExitCode } from './main.js';
+import { createProgress } from './progress.js';
+import { createProcessor } from './processor.js';
+import { formatBytes, renderTable } from './table.js';
+
+/** Options of `sync` and `plan`, as commander parses them. */
+export interface SyncCommandOptions {
+  readonly source?: string;
+  readonly path?: string[];
+  readonly force?: boolean;
+  readonly json?: boolean;
+  readonly process?: boolean;
+  readonly progress?: boolean;
+  readonly dryRun?: boolean;
+}
+
+/** Runs one sync and prints its summary; exit code 1 when any file failed. */
+export async function runSyncCommand(
+  { settings, log }: { settings: Settings; log: Logger },
+  options: SyncCommandOptions,
+  context: CliContext,
+): Promise<ExitCode> {
+  const source = findSource(settings, options.source);
+  const deps = createSyncDeps(settings, log);
+  const progress = createProgress(options.progress !== false && options.json !== true);
+  let report: RunReport;
+  try {
+    report = await runSync(deps, source, {
+      paths: options.path,
+      force: options.force,
+      dryRun: options.dryRun,
+      processFile: options.process === false ? undefined : createProcessor(deps, source),
+      onPlan: (plan) => progress.onPlan(plan),
+      onFile: (result) => progress.onFile(result),
+    });
+  } finally {
+    progress.stop();
+    await deps.pools.closeAll();
+  }
+  if (options.json)
+    context.out(JSON.stringify({ ...report.summary, processed: report.processed }, null, 2) + '\n');
+  else context.out(describeRun(report) + '\n');
+  const processingFailed = report.processed.some((p) => p.status === 'failed');
+  return report.summary.failed > 0 || processingFailed ? 1 : 0;
+}
+
+/** The human summary: the plan's decisions, each file moved, each failure with its reason. */
+export function describeRun(report: RunReport): string {
+  const { summary, plan } = report;
+  const lines: string[] = [];
+  lines.push(
+    `${summary.dryRun ? 'Plan' : 'Run'} ${summary.runId} of source "${summary.source}":` +
+      ` ${summary.listed} listed, ${summary.new} new, ${summary.changed} changed,` +
+      ` ${summary.unchanged} unchanged, ${summary.unstable} not yet stable`,
+  );
+  if (summary.dryRun) {
+    if (plan.transfers.length > 0) lines.push('', describePlan(plan));
+  } else {
+    lines.push(
+      `Transferred ${summary.transferred} (${formatBytes(summary.bytes)}), touched ${summary.touched},` +
+        ` failed ${summary.failed} in ${(summary.durationMs / 1000).toFixed(1)} s`,
+    );
+    const processedByBlob = new Map(report.processed.map((p) => [p.blobName, p]));
+    const rows = report.transfers.map((t) => {
+      const processed = processedByBlob.get(t.blobName);
+      return [
+        t.path,
+        t.outcome,
+        formatBytes(t.bytes),
+        processed?.status ?? '',
+        processed === undefined ? '' : `${processed.recordsValid}/${processed.recordsTotal}`,
+        t.error ?? processed?.error ?? '',
+      ];
+    });
+    if (rows.length > 0)
+      lines.push(
+        '',
+        renderTable(['file', 'transfer', 'size', 'processing', 'valid/total', 'error'], rows),
+      );
+  }
+  if (summary.problems.length > 0) {
+    lines.push('', 'Left out of this run:');
+    for (const problem of summary.problems) lines.push(`  ${problem.path}: ${problem.reason}`);
+  }
+  return lines.join('\n');
+}
+
+function describePlan(plan: Plan): string {
+  return renderTable(
+    ['file', 'why', 'size', 'server time'],
+    plan.transfers.map((f) => [f.path, f.reason, formatBytes(f.size), f.modified ?? '-']),
+  );
+}
