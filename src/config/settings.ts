@@ -59,6 +59,24 @@ export interface Settings {
   readonly processedContainer: string;
   readonly runsContainer: string;
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** How the Functions app schedules and batches runs; the CLI ignores it. */
+  readonly functions?: FunctionsSettings;
+}
+
+/** Settings only the Azure Functions host reads. */
+export interface FunctionsSettings {
+  /** NCRONTAB of the timer trigger, read by the host as `%SYNC_SCHEDULE%`. Default every 15 min. */
+  readonly syncSchedule: string;
+  /** A run Pending or Running longer than this is terminated by the next start. Default 120. */
+  readonly staleAfterMinutes: number;
+  /** Files in one transfer batch (one FTP login). Default 200. */
+  readonly batchMaxFiles: number;
+  /** Bytes in one transfer batch; a larger file is a batch of its own. Default 256 MiB. */
+  readonly batchMaxBytes: number;
+  /** Batches one orchestration execution runs before `continueAsNew`. Default 200. */
+  readonly batchesPerExecution: number;
+  /** Application Insights; telemetry is off when unset. */
+  readonly appInsightsConnectionString?: Secret;
 }
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -87,6 +105,12 @@ export const settingNames = [
   'PROCESSED_CONTAINER',
   'RUNS_CONTAINER',
   'LOG_LEVEL',
+  'SYNC_SCHEDULE',
+  'SYNC_STALE_AFTER_MINUTES',
+  'SYNC_BATCH_MAX_FILES',
+  'SYNC_BATCH_MAX_MB',
+  'SYNC_BATCHES_PER_EXECUTION',
+  'APPLICATIONINSIGHTS_CONNECTION_STRING',
 ] as const;
 
 /** Reads `.env` (when present) under the process environment, which wins. */
@@ -152,9 +176,22 @@ export function loadSettings(env: Environment): Settings {
     ),
     runsContainer: read.matching('RUNS_CONTAINER', 'ingest-runs', containerPattern, containerForm),
     logLevel: read.oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    functions: readFunctionsSettings(read),
   };
   read.finish();
   return settings;
+}
+
+function readFunctionsSettings(read: SettingReader): FunctionsSettings {
+  const connection = read.optional('APPLICATIONINSIGHTS_CONNECTION_STRING');
+  return {
+    syncSchedule: read.optional('SYNC_SCHEDULE') ?? '0 */15 * * * *',
+    staleAfterMinutes: read.integer('SYNC_STALE_AFTER_MINUTES', 120, 1, 7 * 24 * 60),
+    batchMaxFiles: read.integer('SYNC_BATCH_MAX_FILES', 200, 1, 10_000),
+    batchMaxBytes: read.integer('SYNC_BATCH_MAX_MB', 256, 1, 1024 * 1024) * 1024 * 1024,
+    batchesPerExecution: read.integer('SYNC_BATCHES_PER_EXECUTION', 200, 1, 5000),
+    appInsightsConnectionString: connection === undefined ? undefined : new Secret(connection),
+  };
 }
 
 const sourceNameForm = '1-63 lowercase letters, digits or hyphens, starting with a letter or digit';

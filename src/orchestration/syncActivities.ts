@@ -1,0 +1,174 @@
+import { ensureContainers } from '../blob/blobService.js';
+import { IngestError, messageOf } from '../errors/IngestError.js';
+import { planSync, type Plan } from '../sync/planSync.js';
+import { summarize, writeRunSummary, type RunSummary } from '../sync/runSummary.js';
+import { findSource, type SyncDeps } from '../sync/SyncDeps.js';
+import { transferFiles } from '../sync/transferFiles.js';
+import type { PlannedFile, TransferResult } from '../sync/types.js';
+import type { Telemetry } from '../telemetry/telemetry.js';
+import { batchFiles } from './batchFiles.js';
+import {
+  batchResultBlobName,
+  planBlobName,
+  readRunsJson,
+  writeRunsJson,
+  type StoredPlan,
+} from './planStore.js';
+import type {
+  BatchOutcome,
+  PlanActivityInput,
+  PlanDescriptor,
+  RecordSummaryInput,
+  TransferBatchInput,
+} from './syncTypes.js';
+
+/** What every activity gets from its host: the core's clients and the telemetry. */
+export interface ActivityDeps extends SyncDeps {
+  readonly telemetry: Telemetry;
+}
+
+const defaultBatchFiles = 200;
+const defaultBatchBytes = 256 * 1024 * 1024;
+
+/**
+ * Plans a run and stores the full plan as a blob, returning only its descriptor. A permanent
+ * fault (bad login, missing root) is stored as a plan with no files and one problem, so the run
+ * ends with a summary naming it instead of retrying something that cannot succeed.
+ */
+export async function planActivity(
+  deps: ActivityDeps,
+  input: PlanActivityInput,
+): Promise<PlanDescriptor> {
+  const source = findSource(deps.settings, input.source);
+  await ensureContainers(deps.blobService, [
+    deps.settings.runsContainer,
+    deps.settings.incomingContainer,
+  ]);
+  let plan: Plan;
+  try {
+    plan = await planSync(deps, source, input.runId, { paths: input.paths, force: input.force });
+  } catch (error) {
+    if (!(error instanceof IngestError) || error.transient) throw error;
+    deps.log.error({ runId: input.runId, source: source.name, err: error }, 'planning failed');
+    plan = failedPlan(input, source.ftp.root, error);
+  }
+  const limits = {
+    maxFiles: deps.settings.functions?.batchMaxFiles ?? defaultBatchFiles,
+    maxBytes: deps.settings.functions?.batchMaxBytes ?? defaultBatchBytes,
+  };
+  const batches = input.dryRun === true ? [] : batchFiles(plan.transfers, limits);
+  const planBlob = planBlobName(source.name, input.runId);
+  const stored: StoredPlan = { plan, batches };
+  await writeRunsJson(deps, planBlob, stored);
+  return {
+    runId: input.runId,
+    source: source.name,
+    planBlob,
+    listed: plan.listed,
+    counts: plan.counts,
+    files: plan.transfers.length,
+    bytes: plan.bytesPlanned,
+    batches: batches.length,
+    maxInFlight: source.ftp.maxConnections,
+  };
+}
+
+/**
+ * Transfers one batch of a stored plan on one connection. Per-file failures come back in the
+ * outcome; an unreachable server throws, so the orchestrator's retry runs the batch again.
+ */
+export async function transferBatchActivity(
+  deps: ActivityDeps,
+  input: TransferBatchInput,
+): Promise<BatchOutcome> {
+  const source = findSource(deps.settings, input.source);
+  const stored = await readPlan(deps, input.planBlob);
+  const files: readonly PlannedFile[] = stored.batches[input.batchIndex] ?? [];
+  const results = await transferFiles(deps, source, files, input.runId);
+  await writeRunsJson(deps, batchResultBlobName(input.planBlob, input.batchIndex), results);
+  for (const result of results) report(deps.telemetry, input, result);
+  await deps.telemetry.flush();
+  return {
+    batchIndex: input.batchIndex,
+    files: files.length,
+    transferred: results.filter((r) => r.outcome === 'transferred').length,
+    touched: results.filter((r) => r.outcome === 'touched').length,
+    failed: results.filter((r) => r.outcome === 'failed').length,
+    bytes: results.reduce((sum, r) => sum + (r.outcome === 'transferred' ? r.bytes : 0), 0),
+  };
+}
+
+/**
+ * Folds the plan and every batch's stored results into the run summary, writes it and returns
+ * it. Files of batches lost after every retry count as failed with the batch's last error.
+ */
+export async function recordSummaryActivity(
+  deps: ActivityDeps,
+  input: RecordSummaryInput,
+): Promise<RunSummary> {
+  const stored = await readPlan(deps, input.planBlob);
+  const lost = new Map(input.lostBatches.map((b) => [b.batchIndex, b.error]));
+  const results: TransferResult[] = [];
+  for (const [index, files] of stored.batches.entries()) {
+    const lostError = lost.get(index);
+    const batchResults =
+      lostError === undefined
+        ? await readRunsJson<TransferResult[]>(deps, batchResultBlobName(input.planBlob, index))
+        : undefined;
+    if (batchResults !== undefined) results.push(...batchResults);
+    else results.push(...files.map((file) => lostFile(file, lostError ?? 'batch never reported')));
+  }
+  const finishedAt = deps.now().toISOString();
+  const summary = summarize(stored.plan, results, input.startedAt, finishedAt, input.dryRun);
+  const blobName = await writeRunSummary(deps, summary);
+  deps.telemetry.syncCompleted(summary, blobName);
+  await deps.telemetry.flush();
+  return summary;
+}
+
+async function readPlan(deps: SyncDeps, planBlob: string): Promise<StoredPlan> {
+  const stored = await readRunsJson<StoredPlan>(deps, planBlob);
+  if (stored === undefined)
+    throw new IngestError('BLOB_NOT_FOUND', 'The stored plan of this run is missing', {
+      blobName: planBlob,
+    });
+  return stored;
+}
+
+function report(telemetry: Telemetry, input: TransferBatchInput, result: TransferResult): void {
+  const scope = {
+    runId: input.runId,
+    source: input.source,
+    ftpPath: result.path,
+    blobName: result.blobName,
+  };
+  if (result.outcome === 'failed')
+    telemetry.fileFailed(scope, 'transfer', result.errorCode ?? 'INTERNAL', result.error ?? '');
+  else telemetry.fileTransferred(scope, result.bytes, result.durationMs, result.outcome);
+}
+
+function lostFile(file: PlannedFile, error: string): TransferResult {
+  return {
+    path: file.path,
+    blobName: file.blobName,
+    outcome: 'failed',
+    bytes: 0,
+    errorCode: 'FTP_CONNECT',
+    error: `The batch was given up after every retry: ${error}`.slice(0, 500),
+    durationMs: 0,
+  };
+}
+
+function failedPlan(input: PlanActivityInput, root: string, error: IngestError): Plan {
+  const counts = { new: 0, changed: 0, unchanged: 0, touched: 0, unstable: 0, forced: 0 };
+  const reason = `${error.code}: ${messageOf(error)}`;
+  return {
+    runId: input.runId,
+    source: input.source,
+    listed: 0,
+    counts,
+    transfers: [],
+    problems: [{ path: root, reason }],
+    bytesPlanned: 0,
+  };
+}

@@ -1,0 +1,140 @@
+import * as df from 'durable-functions';
+import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
+import type { RunSummary } from '../sync/runSummary.js';
+import { addLostBatch, addOutcome, emptyProgress, statusOf } from './progress.js';
+import { runWindow } from './slidingWindow.js';
+import type {
+  BatchOutcome,
+  PlanActivityInput,
+  PlanDescriptor,
+  RecordSummaryInput,
+  SyncOrchestrationInput,
+  SyncProgress,
+  SyncResume,
+  TransferBatchInput,
+} from './syncTypes.js';
+
+/** Starts one activity call; what `df.app.activity` returns, typed by its input. */
+export type ActivityCall<I> = (input: I) => Task & { withRetry(options: df.RetryOptions): Task };
+
+/** The three activities of a sync, as their registrations returned them. */
+export interface SyncActivities {
+  readonly plan: ActivityCall<PlanActivityInput>;
+  readonly transferBatch: ActivityCall<TransferBatchInput>;
+  readonly recordSummary: ActivityCall<RecordSummaryInput>;
+}
+
+/** Tuning of the orchestration; defaults suit a vendor server and a Consumption plan. */
+export interface SyncOrchestratorOptions {
+  /** Batches one execution runs before `continueAsNew` trims the history. Default 200. */
+  readonly batchesPerExecution?: number;
+  /** Retry of calls that lose a whole batch or plan. Default 5 attempts, 30 s doubling to 10 min. */
+  readonly retry?: df.RetryOptions;
+}
+
+/** Retries for faults that lose a whole call: unreachable server, storage outage. */
+export function defaultRetry(): df.RetryOptions {
+  const retry = new df.RetryOptions(30_000, 5);
+  retry.backoffCoefficient = 2;
+  retry.maxRetryIntervalInMilliseconds = 10 * 60_000;
+  return retry;
+}
+
+/**
+ * The sync orchestration of one source: plan, transfer the planned batches with a bounded
+ * sliding window, record the summary and return it. Deterministic: time comes from the
+ * history, and logs are written only when not replaying.
+ */
+export function createSyncOrchestrator(
+  activities: SyncActivities,
+  options: SyncOrchestratorOptions = {},
+): OrchestrationHandler {
+  const batchesPerExecution = Math.max(1, options.batchesPerExecution ?? 200);
+  return function* syncOrchestrator(context: OrchestrationContext) {
+    const input = context.df.getInput<SyncOrchestrationInput>();
+    const retry = options.retry ?? defaultRetry();
+    const log = (message: string, fields: Record<string, unknown> = {}) => {
+      if (!context.df.isReplaying) context.info(message, { source: input.source, ...fields });
+    };
+
+    let resume = input.resume;
+    if (resume === undefined) {
+      const startedAt = context.df.currentUtcDateTime.toISOString();
+      const runId = runIdFor(context.df.instanceId, startedAt);
+      context.df.setCustomStatus(statusOf(runId, 'planning', 1, undefined, emptyProgress));
+      const planInput: PlanActivityInput = { ...requestOf(input), runId };
+      const plan = (yield activities.plan(planInput).withRetry(retry)) as PlanDescriptor;
+      log('sync planned', { runId, files: plan.files, bytes: plan.bytes, batches: plan.batches });
+      resume = { runId, startedAt, plan, nextBatch: 0, progress: emptyProgress, execution: 1 };
+      if (input.dryRun === true) return yield* summarize(resume, true);
+    }
+
+    const { plan, runId } = resume;
+    const end = Math.min(plan.batches, resume.nextBatch + batchesPerExecution);
+    let progress: SyncProgress = resume.progress;
+    const publish = (inFlight: number) =>
+      context.df.setCustomStatus(
+        statusOf(runId, 'transferring', resume.execution, plan, progress, inFlight),
+      );
+    publish(0);
+    yield* runWindow<BatchOutcome>(context, resume.nextBatch, end, plan.maxInFlight, {
+      start: (batchIndex) =>
+        activities
+          .transferBatch({ source: plan.source, runId, planBlob: plan.planBlob, batchIndex })
+          .withRetry(retry),
+      completed: (_index, outcome) => {
+        progress = addOutcome(progress, outcome);
+      },
+      failed: (batchIndex, error) => {
+        progress = addLostBatch(progress, { batchIndex, error: error.message.slice(0, 500) });
+        log('sync batch lost after retries', { runId, batchIndex, err: error.message });
+      },
+      step: publish,
+    });
+
+    if (end < plan.batches) {
+      log('sync continues as new', { runId, nextBatch: end, batches: plan.batches });
+      const next: SyncResume = {
+        ...resume,
+        nextBatch: end,
+        progress,
+        execution: resume.execution + 1,
+      };
+      context.df.continueAsNew({ ...requestOf(input), resume: next });
+      return undefined;
+    }
+    return yield* summarize({ ...resume, progress }, false);
+
+    function* summarize(state: SyncResume, dryRun: boolean): Generator<Task, RunSummary, unknown> {
+      context.df.setCustomStatus(
+        statusOf(state.runId, 'summarizing', state.execution, state.plan, state.progress),
+      );
+      const summaryInput: RecordSummaryInput = {
+        source: state.plan.source,
+        runId: state.runId,
+        planBlob: state.plan.planBlob,
+        startedAt: state.startedAt,
+        dryRun,
+        lostBatches: state.progress.lostBatches,
+      };
+      const summary = (yield activities.recordSummary(summaryInput).withRetry(retry)) as RunSummary;
+      log('sync finished', {
+        runId: state.runId,
+        transferred: summary.transferred,
+        failed: summary.failed,
+      });
+      return summary;
+    }
+  };
+}
+
+/** The request part of an input, without the resume state. */
+function requestOf(input: SyncOrchestrationInput) {
+  const { source, paths, force, dryRun } = input;
+  return { source, paths, force, dryRun };
+}
+
+/** `<instance id>-<yyyymmddThhmmssZ>`: unique per run although the instance id is fixed. */
+export function runIdFor(instanceId: string, startedAt: string): string {
+  return `${instanceId}-${startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+}
