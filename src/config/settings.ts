@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseDotenv } from 'dotenv';
 import { IngestError } from '../errors/IngestError.js';
+import iconv from 'iconv-lite';
+import { FormatConfigError, parseFormatCatalog, type FormatCatalog } from '../records/formats.js';
 import { Secret, registerSecret } from './Secret.js';
 
 /** `false`: plain FTP; `explicit`: AUTH TLS on the control port; `implicit`: TLS from the start. */
@@ -52,6 +54,18 @@ export type StorageConnection =
       readonly clientId?: string;
     };
 
+/** How the record processor reads files; see docs/record-processing.md. */
+export interface ProcessingSettings {
+  /** From SOURCE_FORMATS (JSON, or a path to a JSON file). Default: one sniffed CSV format. */
+  readonly formats: FormatCatalog;
+  /** Longest record accepted. Default 1 MiB. */
+  readonly maxRecordBytes: number;
+  /** Fail a file whose share of rejected records is above this. Default off. */
+  readonly maxRejectRatio?: number;
+  /** Encoding tried when bytes are not UTF-8. Default windows-1252. */
+  readonly encodingFallback: string;
+}
+
 export interface Settings {
   readonly sources: readonly SourceSettings[];
   readonly storage: StorageConnection;
@@ -61,6 +75,7 @@ export interface Settings {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** How the Functions app schedules and batches runs; the CLI ignores it. */
   readonly functions?: FunctionsSettings;
+  readonly processing: ProcessingSettings;
 }
 
 /** Settings only the Azure Functions host reads. */
@@ -111,6 +126,10 @@ export const settingNames = [
   'SYNC_BATCH_MAX_MB',
   'SYNC_BATCHES_PER_EXECUTION',
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
+  'SOURCE_FORMATS',
+  'MAX_RECORD_BYTES',
+  'MAX_REJECT_RATIO',
+  'ENCODING_FALLBACK',
 ] as const;
 
 /** Reads `.env` (when present) under the process environment, which wins. */
@@ -177,6 +196,7 @@ export function loadSettings(env: Environment): Settings {
     runsContainer: read.matching('RUNS_CONTAINER', 'ingest-runs', containerPattern, containerForm),
     logLevel: read.oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     functions: readFunctionsSettings(read),
+    processing: read.processing(),
   };
   read.finish();
   return settings;
@@ -328,6 +348,40 @@ class SettingReader {
         ` or ${name}__blobServiceUri / ${name}__accountName for managed identity`,
     );
     return { kind: 'identity', name, serviceUri: '' };
+  }
+
+  /** The record processor's settings; CSV_DELIMITER unset means the delimiter is sniffed. */
+  processing(): ProcessingSettings {
+    const fallback = this.optional('ENCODING_FALLBACK') ?? 'windows-1252';
+    if (!iconv.encodingExists(fallback))
+      this.problems.push(`ENCODING_FALLBACK is "${fallback}": expected an encoding label`);
+    const encodingFallback = iconv.encodingExists(fallback) ? fallback : 'windows-1252';
+    const configured = this.env.CSV_DELIMITER ? this.delimiter('CSV_DELIMITER', ',') : undefined;
+    let json = this.optional('SOURCE_FORMATS');
+    if (json !== undefined && !/^[[{]/.test(json))
+      try {
+        json = readFileSync(json, 'utf8');
+      } catch (error) {
+        this.problems.push(`SOURCE_FORMATS file "${json}" unreadable: ${(error as Error).message}`);
+        json = undefined;
+      }
+    let formats = parseFormatCatalog(undefined, { encodingFallback });
+    try {
+      formats = parseFormatCatalog(json, { delimiter: configured, encodingFallback });
+    } catch (error) {
+      if (!(error instanceof FormatConfigError)) throw error;
+      this.problems.push(...error.problems);
+    }
+    const ratio = this.optional('MAX_REJECT_RATIO');
+    const maxRejectRatio = ratio === undefined ? undefined : Number(ratio);
+    if (maxRejectRatio !== undefined && !(maxRejectRatio >= 0 && maxRejectRatio <= 1))
+      this.problems.push(`MAX_REJECT_RATIO is "${ratio}": expected a number from 0 to 1`);
+    return {
+      formats,
+      maxRecordBytes: this.integer('MAX_RECORD_BYTES', 1024 * 1024, 1024, 256 * 1024 * 1024),
+      maxRejectRatio,
+      encodingFallback,
+    };
   }
 
   finish(): void {
