@@ -202,6 +202,10 @@ export async function startVsftpd(
     const child = spawn(vsftpdBinary, [configFile], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // A test process that dies without stop() must not leave a server behind.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.off('exit', killOnExit));
     const ready = await waitForGreeting(port, child, 10_000);
     if (ready === true) {
       return {
