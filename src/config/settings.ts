@@ -92,6 +92,8 @@ export interface FunctionsSettings {
   readonly batchesPerExecution: number;
   /** Application Insights; telemetry is off when unset. */
   readonly appInsightsConnectionString?: Secret;
+  /** Managed identity client id when `APPLICATIONINSIGHTS_AUTHENTICATION_STRING` asks for Entra auth. */
+  readonly appInsightsIdentityClientId?: string;
 }
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -211,7 +213,16 @@ function readFunctionsSettings(read: SettingReader): FunctionsSettings {
     batchMaxBytes: read.integer('SYNC_BATCH_MAX_MB', 256, 1, 1024 * 1024) * 1024 * 1024,
     batchesPerExecution: read.integer('SYNC_BATCHES_PER_EXECUTION', 200, 1, 5000),
     appInsightsConnectionString: connection === undefined ? undefined : new Secret(connection),
+    appInsightsIdentityClientId: entraClientId(
+      read.optional('APPLICATIONINSIGHTS_AUTHENTICATION_STRING'),
+    ),
   };
+}
+
+/** `ClientId=<guid>;Authorization=AAD`, the form the Functions host reads too. */
+function entraClientId(authentication: string | undefined): string | undefined {
+  if (authentication === undefined || !/Authorization=AAD/i.test(authentication)) return undefined;
+  return /ClientId=([^;]+)/i.exec(authentication)?.[1] ?? '';
 }
 
 const sourceNameForm = '1-63 lowercase letters, digits or hyphens, starting with a letter or digit';

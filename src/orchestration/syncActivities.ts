@@ -29,6 +29,7 @@ export interface ActivityDeps extends SyncDeps {
 
 const defaultBatchFiles = 200;
 const defaultBatchBytes = 256 * 1024 * 1024;
+const defaultBatchesPerExecution = 200;
 
 /**
  * Plans a run and stores the full plan as a blob, returning only its descriptor. A permanent
@@ -70,6 +71,7 @@ export async function planActivity(
     bytes: plan.bytesPlanned,
     batches: batches.length,
     maxInFlight: source.ftp.maxConnections,
+    batchesPerExecution: deps.settings.functions?.batchesPerExecution ?? defaultBatchesPerExecution,
   };
 }
 

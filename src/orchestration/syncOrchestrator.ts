@@ -14,6 +14,9 @@ import type {
   TransferBatchInput,
 } from './syncTypes.js';
 
+/** The orchestrator's function name, which the starters start. */
+export const syncOrchestratorName = 'syncOrchestrator';
+
 /** Starts one activity call; what `df.app.activity` returns, typed by its input. */
 export type ActivityCall<I> = (input: I) => Task & { withRetry(options: df.RetryOptions): Task };
 
@@ -26,7 +29,7 @@ export interface SyncActivities {
 
 /** Tuning of the orchestration; defaults suit a vendor server and a Consumption plan. */
 export interface SyncOrchestratorOptions {
-  /** Batches one execution runs before `continueAsNew` trims the history. Default 200. */
+  /** Batches one execution runs before `continueAsNew`. Default: what the plan carries. */
   readonly batchesPerExecution?: number;
   /** Retry of calls that lose a whole batch or plan. Default 5 attempts, 30 s doubling to 10 min. */
   readonly retry?: df.RetryOptions;
@@ -49,7 +52,6 @@ export function createSyncOrchestrator(
   activities: SyncActivities,
   options: SyncOrchestratorOptions = {},
 ): OrchestrationHandler {
-  const batchesPerExecution = Math.max(1, options.batchesPerExecution ?? 200);
   return function* syncOrchestrator(context: OrchestrationContext) {
     const input = context.df.getInput<SyncOrchestrationInput>();
     const retry = options.retry ?? defaultRetry();
@@ -70,7 +72,8 @@ export function createSyncOrchestrator(
     }
 
     const { plan, runId } = resume;
-    const end = Math.min(plan.batches, resume.nextBatch + batchesPerExecution);
+    const perExecution = Math.max(1, options.batchesPerExecution ?? plan.batchesPerExecution);
+    const end = Math.min(plan.batches, resume.nextBatch + perExecution);
     let progress: SyncProgress = resume.progress;
     const publish = (inFlight: number) =>
       context.df.setCustomStatus(

@@ -27,6 +27,8 @@ export interface PlanDescriptor {
   readonly batches: number;
   /** Transfer activities in flight at once: the source's FTP connection limit. */
   readonly maxInFlight: number;
+  /** Batches one execution runs before `continueAsNew`; in the history so replays agree. */
+  readonly batchesPerExecution: number;
 }
 
 /** What one transfer batch did, small enough for the history. */

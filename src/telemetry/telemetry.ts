@@ -49,9 +49,20 @@ export class Telemetry {
     this.metric(metricNames.duration, durationMs, scope, { stage: 'transfer' });
   }
 
-  /** The records of a blob were processed. */
-  fileProcessed(scope: TelemetryScope, records: number, durationMs: number, status: string): void {
-    this.event('FileProcessed', scope, { status }, { records, durationMs });
+  /** The records of a blob were processed; `times` are its ingested/processed instants. */
+  fileProcessed(
+    scope: TelemetryScope,
+    records: number,
+    durationMs: number,
+    status: string,
+    times: { readonly ingestedAt?: string; readonly processedAt?: string } = {},
+  ): void {
+    const properties = {
+      status,
+      ingestedAt: times.ingestedAt ?? '',
+      processedAt: times.processedAt ?? '',
+    };
+    this.event('FileProcessed', scope, properties, { records, durationMs });
     this.metric(metricNames.records, records, scope);
     this.metric(metricNames.duration, durationMs, scope, { stage: 'process' });
   }
@@ -65,7 +76,8 @@ export class Telemetry {
   syncCompleted(summary: RunSummary, summaryBlob: string): void {
     const scope = { runId: summary.runId, source: summary.source, blobName: summaryBlob };
     const { listed, transferred, touched, failed, bytes, durationMs } = summary;
-    const counts = { listed, transferred, touched, failed, bytes, durationMs };
+    // `files` is what the workbook charts: files moved as new versions.
+    const counts = { listed, files: transferred, transferred, touched, failed, bytes, durationMs };
     this.event('SyncCompleted', scope, { dryRun: String(summary.dryRun) }, counts);
     this.metric(metricNames.bytes, bytes, scope, { stage: 'run' });
     this.metric(metricNames.duration, durationMs, scope, { stage: 'run' });
@@ -106,15 +118,32 @@ function propertiesOf(scope: TelemetryScope): Record<string, string> {
 /** Telemetry that drops everything, for the CLI and tests. */
 export const disabledTelemetry = new Telemetry(undefined);
 
+/** Where telemetry goes: a connection string, and the identity when local auth is off. */
+export interface TelemetryTarget {
+  readonly connectionString?: Secret;
+  /** Managed identity client id for Entra auth; `''` for the system-assigned identity. */
+  readonly identityClientId?: string;
+}
+
 /**
- * Telemetry for this connection string, or the disabled one when it is unset. The SDK is loaded
+ * Telemetry for this target, or the disabled one without a connection string. The SDK is loaded
  * only when needed: it pulls in OpenTelemetry, which the CLI and most tests never use. Its own
  * client, not the global providers, so the Functions host's auto-collection is left alone.
  */
-export async function createTelemetry(connectionString: Secret | undefined): Promise<Telemetry> {
-  if (connectionString === undefined) return disabledTelemetry;
+export async function createTelemetry(target: TelemetryTarget): Promise<Telemetry> {
+  if (target.connectionString === undefined) return disabledTelemetry;
   const { TelemetryClient } = await import('applicationinsights');
-  const client = new TelemetryClient(connectionString.reveal(), { useGlobalProviders: false });
+  const client = new TelemetryClient(target.connectionString.reveal(), {
+    useGlobalProviders: false,
+  });
+  if (target.identityClientId !== undefined) {
+    // The resource rejects key-only ingestion when local auth is disabled (as infra sets it).
+    const { ManagedIdentityCredential } = await import('@azure/identity');
+    client.config.aadTokenCredential =
+      target.identityClientId === ''
+        ? new ManagedIdentityCredential()
+        : new ManagedIdentityCredential({ clientId: target.identityClientId });
+  }
   return new Telemetry(client);
 }
 
