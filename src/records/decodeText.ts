@@ -86,9 +86,9 @@ const webEncodings = new Set(['utf-8', 'utf8', 'utf-16le', 'utf-16be', 'utf16le'
 /** A decoder that fails with ENCODING on the first byte sequence invalid in `label`. */
 function strictDecoder(label: string, lines: LineCounter, isFallback = false): Decode {
   const name = label.toLowerCase();
-  const fail = (detail: string): never => {
+  const fail = (detail: string, line: number): never => {
     const what = isFallback ? `neither UTF-8 nor ${label}` : `not valid ${label}`;
-    throw new IngestError('ENCODING', `Bytes are ${what}: ${detail}`, { line: lines.current });
+    throw new IngestError('ENCODING', `Bytes are ${what}: ${detail} at line ${line}`, { line });
   };
   if (webEncodings.has(name)) {
     const decoder = new TextDecoder(name === 'utf16le' ? 'utf-16le' : name, {
@@ -99,7 +99,7 @@ function strictDecoder(label: string, lines: LineCounter, isFallback = false): D
       try {
         return decoder.decode(bytes, { stream: !end });
       } catch {
-        return fail(`invalid sequence near line ${lines.current + lines.breaksIn(loose(bytes))}`);
+        return fail('invalid sequence', lines.current + lines.breaksIn(loose(bytes)));
       }
     };
   }
@@ -107,7 +107,7 @@ function strictDecoder(label: string, lines: LineCounter, isFallback = false): D
   return (bytes, end) => {
     const text = decoder.write(bytes) + (end ? (decoder.end() ?? '') : '');
     const bad = text.indexOf('\ufffd');
-    if (bad >= 0) fail(`undefined byte at line ${lines.current + lines.breaksIn(text, bad)}`);
+    if (bad >= 0) fail('undefined byte', lines.current + lines.breaksIn(text, bad));
     return text;
   };
 }

@@ -49,11 +49,14 @@ export async function* parseDelimited(
   onDialect(dialect.delimiter);
 
   const rejects: RowEvent[] = [];
+  const fromLine = format.skipRows + (dialect.hasSepLine ? 1 : 0) + 1;
+  // The line the last row ended on: an unclosed quote opened on the line after it.
+  let lastRowEnd = fromLine - 1;
   const options: Options = {
     delimiter: dialect.delimiter,
     quote: format.quote,
     escape: format.escape,
-    from_line: format.skipRows + (dialect.hasSepLine ? 1 : 0) + 1,
+    from_line: fromLine,
     comment: format.comment,
     comment_no_infix: format.comment !== undefined,
     trim: format.trim,
@@ -65,9 +68,14 @@ export async function* parseDelimited(
     info: true,
     raw: true,
     skip_records_with_error: true,
+    on_record: (record: string[], context: { lines: number }) => {
+      lastRowEnd = context.lines;
+      return record;
+    },
     on_skip: (error: CsvError | undefined, raw: string | undefined) => {
-      const line = typeof error?.lines === 'number' ? error.lines : 0;
+      const endLine = typeof error?.lines === 'number' ? error.lines : 0;
       const fatal = error === undefined ? undefined : fatalParserCodes[error.code];
+      const line = fatal === 'CSV_QUOTE' ? lastRowEnd + 1 : endLine;
       if (fatal !== undefined)
         throw new IngestError(fatal, parserMessage(fatal, maxRecordChars, line), { line }, error);
       const reason = error?.message ?? 'unparseable row';
@@ -110,7 +118,7 @@ async function* concat(
 
 function parserMessage(code: 'CSV_QUOTE' | 'RECORD_TOO_LONG', max: number, line: number): string {
   return code === 'CSV_QUOTE'
-    ? `Quoted field opened at or before line ${line} is never closed before the end of the file`
+    ? `Quote opened in the record starting at line ${line} is never closed before end of file`
     : `Record at line ${line} is longer than MAX_RECORD_BYTES (${max} characters)`;
 }
 
