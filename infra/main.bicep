@@ -49,9 +49,6 @@ param ftpInclude string = ''
 @description('Comma-separated globs (relative to the root) to exclude.')
 param ftpExclude string = ''
 
-@description('File formats the processor accepts for this source; empty means the code default.')
-param sourceFormats string = ''
-
 // The interval, not a cron expression, is the primary input because the "no run" alert needs
 // a number of minutes and NCRONTAB cannot be turned back into one. Only values that divide an
 // hour or a day evenly, so the derived schedule fires at a fixed interval.
@@ -218,7 +215,6 @@ module functionApp 'modules/functionApp.bicep' = {
     ftpRoot: ftpRoot
     ftpInclude: ftpInclude
     ftpExclude: ftpExclude
-    sourceFormats: sourceFormats
     syncSchedule: effectiveSchedule
     incomingContainer: containers.incoming
     processedContainer: containers.processed

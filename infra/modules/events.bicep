@@ -53,7 +53,7 @@ resource deadLetterAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' =
 
 // AzureFunction endpoint: Event Grid calls the function by resource id, so no system key
 // is copied into the subscription; the price is that the function must already exist.
-resource subscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15' = if (deploySubscription) {
+resource incomingSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptions@2022-06-15' = if (deploySubscription) {
   parent: topic
   name: 'incoming-to-${toLower(functionName)}'
   dependsOn: [

@@ -20,7 +20,6 @@ param ftpSecure string
 param ftpRoot string
 param ftpInclude string
 param ftpExclude string
-param sourceFormats string
 param syncSchedule string
 param incomingContainer string
 param processedContainer string
@@ -55,7 +54,9 @@ var appSettings = {
   PROCESSED_CONTAINER: processedContainer
   RUNS_CONTAINER: runsContainer
   SOURCE_NAME: sourceName
-  SOURCE_FORMATS: sourceFormats
+  // Record formats are reviewed configuration, not per-environment input: a JSON array kept
+  // in infra/source-formats.json and compacted onto one line here.
+  SOURCE_FORMATS: string(loadJsonContent('../source-formats.json'))
   FTP_HOST: ftpHost
   FTP_PORT: string(ftpPort)
   FTP_USER: ftpUser
