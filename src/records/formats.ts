@@ -117,7 +117,10 @@ const formatSchema = z
     quote: oneChar.nullable().default('"'),
     escape: oneChar.nullable().optional(),
     header: z.boolean().optional(),
-    columns: z.array(z.union([z.string().min(1), columnSchema])).default([]),
+    // A bare string is a column name: preprocessed so errors keep paths like `columns[0].type`.
+    columns: z
+      .array(z.preprocess((c) => (typeof c === 'string' ? { name: c } : c), columnSchema))
+      .default([]),
     fields: z.array(fieldSchema).default([]),
     encoding: encodingSchema.default('auto'),
     encodingFallback: encodingSchema.optional(),
@@ -130,7 +133,7 @@ const formatSchema = z
     if (format.layout === 'fixed' && format.fields.length === 0)
       ctx.addIssue({ code: 'custom', path: ['fields'], message: 'a fixed layout needs fields' });
     for (const [index, column] of format.columns.entries())
-      if (typeof column === 'object' && column.type === 'enum' && column.values.length === 0)
+      if (column.type === 'enum' && column.values.length === 0)
         ctx.addIssue({
           code: 'custom',
           path: ['columns', index, 'values'],
@@ -186,9 +189,7 @@ export function defaultRecordFormat(delimiter?: string, encodingFallback = 'wind
 }
 
 function toRecordFormat(input: FormatInput, fallback: string, match?: string[]): RecordFormat {
-  const columns = input.columns.map((column) =>
-    columnSchema.parse(typeof column === 'string' ? { name: column } : column),
-  );
+  const columns = input.columns;
   return {
     match: match ?? (typeof input.match === 'string' ? [input.match] : input.match),
     layout: input.layout,
