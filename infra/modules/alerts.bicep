@@ -45,6 +45,7 @@ customEvents
 var missedRunQueryTemplate = '''
 customEvents
 | where name == 'SyncCompleted' and tostring(customDimensions.source) == '{source}'
+| where tostring(customDimensions.dryRun) != 'true'
 | summarize lastRun = max(timestamp)
 | where isnull(lastRun) or lastRun < ago({minutes}m)
 '''
@@ -53,7 +54,7 @@ var missedRunQuery = replace(replace(missedRunQueryTemplate, '{source}', sourceN
 var failedFileQuery = '''
 customEvents
 | where name == 'FileFailed'
-| project timestamp, errorCode = tostring(customDimensions.errorCode), blobName = tostring(customDimensions.blobName), runId = tostring(customDimensions.runId)
+| project timestamp, stage = tostring(customDimensions.stage), errorCode = tostring(customDimensions.errorCode), blobName = tostring(customDimensions.blobName), runId = tostring(customDimensions.runId)
 '''
 
 // The query must see back past the missed-run threshold, or an older run looks like none.
@@ -81,7 +82,7 @@ var rules = [
   {
     name: 'failed-file'
     displayName: 'ftp-ingest: a file failed processing'
-    description: 'A FileFailed event: the blob is stamped status=failed with an error code.'
+    description: 'A FileFailed event: a file failed for good in transfer or processing.'
     severity: 3
     query: failedFileQuery
     frequency: 'PT15M'
