@@ -74,6 +74,6 @@ export async function* parseFixedWidth(
       const value = raw.slice(field.start - 1, field.start - 1 + field.length);
       return format.trim ? value.trim() : value;
     });
-    yield { kind: 'row', line, fields, raw };
+    yield { kind: 'row', line, fields, raw: () => raw };
   }
 }

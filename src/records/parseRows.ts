@@ -6,7 +6,13 @@ import { sniffDialect } from './sniffDialect.js';
 
 /** A physical row split into fields, or a row the parser could not split. */
 export type RowEvent =
-  | { readonly kind: 'row'; readonly line: number; readonly fields: string[]; readonly raw: string }
+  | {
+      readonly kind: 'row';
+      readonly line: number;
+      readonly fields: string[];
+      /** The row's text, computed only when it is rejected (most rows never need it). */
+      readonly raw: () => string;
+    }
   | {
       readonly kind: 'reject';
       readonly line: number;
@@ -90,7 +96,7 @@ export async function* parseDelimited(
     for await (const item of parser as AsyncIterable<ParsedItem>) {
       while (rejects.length > 0) yield rejects.shift()!;
       const breaks = item.record.reduce((sum, field) => sum + lineBreaks(field), 0);
-      const raw = lastLines(item.raw, breaks + 1);
+      const raw = () => lastLines(item.raw, breaks + 1);
       yield { kind: 'row', line: item.info.lines - breaks, fields: item.record, raw };
     }
     while (rejects.length > 0) yield rejects.shift()!;

@@ -76,7 +76,8 @@ export async function readRecords(
       await handlers.valid(result.record);
     } else {
       counts.rejected++;
-      await handlers.rejected({ line: row.line, raw: row.raw, reason: result.reason });
+      const raw = row.kind === 'row' ? row.raw() : row.raw;
+      await handlers.rejected({ line: row.line, raw, reason: result.reason });
     }
   }
 }
