@@ -44,6 +44,9 @@ export type TransientCode = (typeof transientCodes)[number];
 export type PermanentCode = (typeof permanentCodes)[number];
 export type ErrorCode = TransientCode | PermanentCode;
 
+/** Every code, for documentation and for checking values read back from metadata. */
+export const errorCodes: readonly ErrorCode[] = [...transientCodes, ...permanentCodes];
+
 /** Where a failure happened; every field is optional and only what is known is set. */
 export interface ErrorContext {
   readonly source?: string;
