@@ -144,7 +144,7 @@ export async function startVsftpd(
 ): Promise<RunningFtpServer | SkipReason> {
   if (!existsSync(vsftpdBinary))
     return {
-      skip: 'vsftpd not installed (apt-get install vsftpd, or test/helpers/install-ftp-servers.sh)',
+      skip: 'vsftpd not installed (apt-get install vsftpd, or scripts/install-ftp-servers.sh)',
     };
   if (process.getuid?.() !== 0)
     return { skip: 'vsftpd tests need root (a system user and a PAM service are created)' };
