@@ -41,10 +41,9 @@ export async function planActivity(
   input: PlanActivityInput,
 ): Promise<PlanDescriptor> {
   const source = findSource(deps.settings, input.source);
-  await ensureContainers(deps.blobService, [
-    deps.settings.runsContainer,
-    deps.settings.incomingContainer,
-  ]);
+  // Processing writes into the processed container as soon as the first blob lands.
+  const { runsContainer, incomingContainer, processedContainer } = deps.settings;
+  await ensureContainers(deps.blobService, [runsContainer, incomingContainer, processedContainer]);
   let plan: Plan;
   try {
     plan = await planSync(deps, source, input.runId, { paths: input.paths, force: input.force });
