@@ -93,7 +93,16 @@ export async function writeSampleFiles(root: string, files = sampleFiles()): Pro
 /** The format catalog the demo's files need (see the README's format reference). */
 export const demoFormats = [
   { match: '**/*.psv', delimiter: '|' },
-  { match: 'legacy/*.txt', delimiter: '|', encoding: 'windows-1252' },
+  {
+    match: 'legacy/*.txt',
+    delimiter: '|',
+    encoding: 'windows-1252',
+    columns: [
+      'kunde',
+      'stadt',
+      { name: 'umsatz', type: 'decimal', decimalSeparator: ',', thousandsSeparator: '.' },
+    ],
+  },
   {
     match: 'quality/*.csv',
     columns: [

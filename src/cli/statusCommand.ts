@@ -44,12 +44,12 @@ export async function statusCommand(
     b.blob ?? '',
     b.status ?? '-',
     formatBytes(Number(b.size)),
-    b.records_total === undefined ? '' : `${b.records_valid ?? '?'}/${b.records_total}`,
+    b.records_total === undefined ? '' : `${b.records_valid ?? '?'}/${b.records_rejected ?? '?'}`,
     b.source_modified ?? '',
     b.error_code ?? '',
   ]);
   context.out(
-    renderTable(['blob', 'status', 'size', 'valid/total', 'server time', 'error'], rows) + '\n',
+    renderTable(['blob', 'status', 'size', 'valid/rejected', 'server time', 'error'], rows) + '\n',
   );
   for (const { source, lastRun } of runs) {
     const line = lastRun

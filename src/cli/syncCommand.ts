@@ -73,14 +73,14 @@ export function describeRun(report: RunReport): string {
         t.outcome,
         formatBytes(t.bytes),
         processed?.status ?? '',
-        processed === undefined ? '' : `${processed.recordsValid}/${processed.recordsTotal}`,
+        processed === undefined ? '' : `${processed.recordsValid}/${processed.recordsRejected}`,
         t.error ?? processed?.error ?? '',
       ];
     });
     if (rows.length > 0)
       lines.push(
         '',
-        renderTable(['file', 'transfer', 'size', 'processing', 'valid/total', 'error'], rows),
+        renderTable(['file', 'transfer', 'size', 'processing', 'valid/rejected', 'error'], rows),
       );
   }
   if (summary.problems.length > 0) {
