@@ -4,66 +4,16 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { formatFor, parseFormatCatalog } from '../../src/records/formats.js';
 import { collectRecords } from '../helpers/collectRecords.js';
-import { sharedDataDir } from '../helpers/sharedData.js';
+import { realFileCounts, realFormats, sharedDataDir } from '../helpers/sharedData.js';
 
 const data = sharedDataDir();
 const real = data === undefined ? undefined : path.join(data, 'real');
 const skip = real === undefined ? 'real vendor files not found at ../shared/data/real' : false;
 
-/** The catalog an operator would configure for these vendors; the CSVs use the default. */
-export const realCatalog = parseFormatCatalog(
-  JSON.stringify([
-    {
-      match: '**/*.idx',
-      delimiter: '|',
-      skipRows: 7,
-      header: false,
-      columns: [
-        { name: 'CIK', type: 'integer', required: true },
-        'Company Name',
-        'Form Type',
-        { name: 'Date Filed', type: 'date', pattern: 'YYYYMMDD' },
-        'File Name',
-      ],
-    },
-    {
-      match: 'istat-*.csv',
-      delimiter: ';',
-      encoding: 'utf-8',
-      columns: [
-        {
-          name: 'Popolazione legale 2011 (09/10/2011)',
-          type: 'integer',
-          thousandsSeparator: '.',
-        },
-      ],
-    },
-    {
-      match: 'dwd-*.txt',
-      delimiter: ';',
-      trim: true,
-      columns: [
-        { name: 'MESS_DATUM', type: 'date', pattern: 'YYYYMMDD', required: true },
-        { name: 'TMK', type: 'decimal', nullValues: ['-999'] },
-        { name: 'UPM', type: 'decimal', nullValues: ['-999'] },
-      ],
-    },
-  ]),
-  {},
-);
-
-const expected: readonly [string, number, number][] = [
-  ['country-codes.csv', 249, 56],
-  ['currency-codes-all.csv', 449, 6],
-  ['sp500-constituents.csv', 503, 8],
-  ['covid19-countries-aggregated.csv', 122460, 5],
-  ['sec-edgar-master-20200103.idx', 7989, 5],
-  ['istat-elenco-comuni-italiani-2020-utf8bom.csv', 7904, 23],
-  ['dwd-produkt_klima_tag_19861001_19870131_00429.txt', 123, 19],
-];
+const realCatalog = parseFormatCatalog(JSON.stringify(realFormats), {});
 
 describe('real vendor files', { skip }, () => {
-  for (const [name, records, columns] of expected)
+  for (const [name, records, columns] of realFileCounts)
     it(`reads ${name} as ${records} valid records of ${columns} columns`, async (t) => {
       const file = path.join(real!, name);
       if (!existsSync(file)) return t.skip(`${name} is not in ../shared/data/real`);
