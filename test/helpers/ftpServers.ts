@@ -2,11 +2,13 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
-import { createServer, connect } from 'node:net';
+import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as connectTls } from 'node:tls';
 import { promisify } from 'node:util';
 import { FtpSrv } from 'ftp-srv';
+import type { TestCertificates } from './tlsCerts.js';
 
 const run = promisify(execFile);
 
@@ -118,6 +120,13 @@ const silentBunyan = {
   child: () => silentBunyan,
 };
 
+/** FTPS on a real test server: AUTH TLS on the control port, or TLS from the first byte. */
+export interface ServerTls {
+  readonly certificates: TestCertificates;
+  /** Default `explicit`. Implicit FTPS is a separate mode that refuses plain connections. */
+  readonly mode?: 'explicit' | 'implicit';
+}
+
 export interface VsftpdOptions {
   /** Default `ftpingest`: a system user created on first use. */
   readonly user?: string;
@@ -129,6 +138,8 @@ export interface VsftpdOptions {
   readonly maxPerIp?: number;
   /** Extra `key=value` lines for vsftpd.conf. */
   readonly extraConfig?: readonly string[];
+  /** FTPS required for login and data, with TLS session reuse on the data connection. */
+  readonly tls?: ServerTls;
 }
 
 const vsftpdBinary = '/usr/sbin/vsftpd';
@@ -194,6 +205,7 @@ export async function startVsftpd(
       'check_shell=NO',
       `max_per_ip=${options.maxPerIp ?? 0}`,
       'max_clients=0',
+      ...vsftpdTlsConfig(options.tls),
       ...(options.extraConfig ?? []),
     ];
     const configFile = join(dir, 'vsftpd.conf');
@@ -206,7 +218,7 @@ export async function startVsftpd(
     const killOnExit = () => child.kill('SIGKILL');
     process.once('exit', killOnExit);
     child.once('exit', () => process.off('exit', killOnExit));
-    const ready = await waitForGreeting(port, child, 10_000);
+    const ready = await waitForGreeting(port, child, 10_000, options.tls?.mode === 'implicit');
     if (ready === true) {
       return {
         host: '127.0.0.1',
@@ -247,21 +259,25 @@ async function waitForGreeting(
   port: number,
   child: ChildProcess,
   timeoutMs: number,
+  implicitTls = false,
 ): Promise<true | string> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null)
       return `exited with ${child.exitCode ?? child.signalCode}`;
-    const greeting = await readGreeting(port);
+    const greeting = await readGreeting(port, implicitTls);
     if (greeting.startsWith('220')) return true;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return `no 220 greeting on port ${port} within ${timeoutMs} ms`;
 }
 
-async function readGreeting(port: number): Promise<string> {
+async function readGreeting(port: number, implicitTls = false): Promise<string> {
   return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
+    // Only a readiness probe: the tests' own clients verify the certificate.
+    const socket: Socket = implicitTls
+      ? connectTls({ host: '127.0.0.1', port, rejectUnauthorized: false })
+      : connect({ host: '127.0.0.1', port });
     let text = '';
     const done = (value: string) => {
       socket.destroy();
@@ -345,4 +361,231 @@ async function ensurePamService(): Promise<void> {
     '',
   ].join('\n');
   await writeFile(`/etc/pam.d/${pamService}`, service);
+}
+
+function vsftpdTlsConfig(tls: ServerTls | undefined): string[] {
+  if (tls === undefined) return [];
+  return [
+    'ssl_enable=YES',
+    `implicit_ssl=${tls.mode === 'implicit' ? 'YES' : 'NO'}`,
+    `rsa_cert_file=${tls.certificates.certFile}`,
+    `rsa_private_key_file=${tls.certificates.keyFile}`,
+    'force_local_logins_ssl=YES',
+    'force_local_data_ssl=YES',
+    // The data connection must resume the control connection's TLS session, as FileZilla
+    // Server does too: the case basic-ftp handles and a naive client fails.
+    'require_ssl_reuse=YES',
+    'ssl_tlsv1=NO',
+    'ssl_sslv2=NO',
+    'ssl_sslv3=NO',
+    'ssl_ciphers=HIGH',
+  ];
+}
+
+/** Options shared by the unpacked servers (pure-ftpd, proftpd). */
+export interface UnpackedServerOptions {
+  /** Default `ftpingest`, mapped to the system user of that name. */
+  readonly user?: string;
+  /** Default a fixed test password. */
+  readonly password?: string;
+  /** IANA zone of the server's clock; LIST times are in it. Default UTC. */
+  readonly timezone?: string;
+  /** Sessions one user may have at once; more are refused. Default unlimited. */
+  readonly maxPerUser?: number;
+  readonly tls?: ServerTls;
+}
+
+const serversDir = '/opt/ftp-ingest-servers';
+const pureFtpdBinary = `${serversDir}/pure-ftpd/usr/sbin/pure-ftpd`;
+const purePwBinary = `${serversDir}/pure-ftpd/usr/bin/pure-pw`;
+const proftpdDir = `${serversDir}/proftpd`;
+const proftpdBinary = `${proftpdDir}/usr/sbin/proftpd`;
+const installHint = 'run scripts/install-ftp-servers.sh as root';
+
+/**
+ * The real pure-ftpd (MLSD, LIST in server-local time) serving `rootDir` as `/` on loopback,
+ * from the unpacked Debian package, with a PureDB user of its own. Explicit FTPS only: Debian
+ * builds it without implicit TLS.
+ */
+export async function startPureFtpd(
+  rootDir: string,
+  options: UnpackedServerOptions = {},
+): Promise<RunningFtpServer | SkipReason> {
+  if (!existsSync(pureFtpdBinary)) return { skip: `pure-ftpd not installed (${installHint})` };
+  if (process.getuid?.() !== 0) return { skip: 'pure-ftpd tests need root (it chroots)' };
+  if (options.tls?.mode === 'implicit')
+    throw new Error('pure-ftpd as packaged by Debian has no implicit FTPS');
+  const user = options.user ?? 'ftpingest';
+  const password = options.password ?? 'ftp-ingest-test-pw';
+  await ensureSystemUser('ftpingest', 'ftp-ingest-test-pw');
+  const dir = await mkdtemp(join(tmpdir(), 'pure-ftpd-'));
+  const served = await realpath(rootDir);
+  const passwdFile = join(dir, 'pureftpd.passwd');
+  const pdbFile = join(dir, 'pureftpd.pdb');
+  // pure-pw would hash with libsodium's slow default (two seconds a login); any crypt(3) hash
+  // is accepted, and SHA-512 crypt keeps logins instant.
+  const { stdout: hash } = await run('openssl', ['passwd', '-6', password]);
+  const uid = (await run('id', ['-u', 'ftpingest'])).stdout.trim();
+  const gid = (await run('id', ['-g', 'ftpingest'])).stdout.trim();
+  const fields = [user, hash.trim(), uid, gid, '', served, ...Array<string>(12).fill('')];
+  await writeFile(passwdFile, fields.join(':') + '\n', { mode: 0o600 });
+  await run(purePwBinary, ['mkdb', pdbFile, '-f', passwdFile]);
+  return launchUntilGreeting('pure-ftpd', dir, options, async (port, pasvMin) => ({
+    binary: pureFtpdBinary,
+    args: [
+      '--bind',
+      `127.0.0.1,${port}`,
+      '--ipv4only',
+      '--dontresolve',
+      '--noanonymous',
+      '--chrooteveryone',
+      '--displaydotfiles',
+      '--login',
+      `puredb:${pdbFile}`,
+      '--passiveportrange',
+      `${pasvMin}:${pasvMin + 50}`,
+      '--forcepassiveip',
+      '127.0.0.1',
+      '--minuid',
+      '1',
+      '--maxclientsnumber',
+      '100',
+      ...(options.maxPerUser === undefined ? [] : ['--peruserlimits', `${options.maxPerUser}:0`]),
+      ...(options.tls === undefined
+        ? []
+        : ['--tls', '2', '--certfile', options.tls.certificates.combinedFile]),
+    ],
+    user,
+    password,
+  }));
+}
+
+/**
+ * The real proftpd (MLSD, LIST in UTC unless a zone is given) serving `rootDir` as `/` on
+ * loopback, from the unpacked Debian packages, with an AuthUserFile of its own. Explicit or
+ * implicit FTPS through mod_tls, which by default demands TLS session reuse on data connections.
+ */
+export async function startProftpd(
+  rootDir: string,
+  options: UnpackedServerOptions = {},
+): Promise<RunningFtpServer | SkipReason> {
+  if (!existsSync(proftpdBinary)) return { skip: `proftpd not installed (${installHint})` };
+  if (process.getuid?.() !== 0) return { skip: 'proftpd tests need root (it chroots)' };
+  const user = options.user ?? 'ftpingest';
+  const password = options.password ?? 'ftp-ingest-test-pw';
+  await ensureSystemUser('ftpingest', 'ftp-ingest-test-pw');
+  const dir = await mkdtemp(join(tmpdir(), 'proftpd-'));
+  await chmod(dir, 0o700);
+  const served = await realpath(rootDir);
+  const { stdout: hash } = await run('openssl', ['passwd', '-6', password]);
+  const uid = (await run('id', ['-u', 'ftpingest'])).stdout.trim();
+  const gid = (await run('id', ['-g', 'ftpingest'])).stdout.trim();
+  const authFile = join(dir, 'ftpd.passwd');
+  await writeFile(authFile, `${user}:${hash.trim()}:${uid}:${gid}::${served}:/bin/false\n`, {
+    mode: 0o600,
+  });
+  const tls = options.tls;
+  return launchUntilGreeting('proftpd', dir, options, async (port, pasvMin) => {
+    const config = [
+      'ServerType standalone',
+      'DefaultServer on',
+      `Port ${port}`,
+      'DefaultAddress 127.0.0.1',
+      'SocketBindTight on',
+      'UseIPv6 off',
+      'User nobody',
+      'Group nogroup',
+      `PidFile ${dir}/proftpd.pid`,
+      `ScoreboardFile ${dir}/proftpd.scoreboard`,
+      `DelayTable ${dir}/proftpd.delay`,
+      'WtmpLog off',
+      'UseReverseDNS off',
+      'UseLastlog off',
+      `SystemLog ${dir}/proftpd.log`,
+      'TransferLog none',
+      `ModulePath ${proftpdDir}/usr/lib/proftpd`,
+      `AuthUserFile ${authFile}`,
+      'AuthOrder mod_auth_file.c',
+      'RequireValidShell off',
+      'DefaultRoot ~',
+      `PassivePorts ${pasvMin} ${pasvMin + 50}`,
+      'ListOptions "-a"',
+      'AllowOverwrite off',
+      'MaxInstances 100',
+      // proftpd lists in GMT by default; a server in another zone lists in its own clock.
+      `TimesGMT ${options.timezone === undefined ? 'on' : 'off'}`,
+      ...(options.maxPerUser === undefined
+        ? []
+        : [`MaxClientsPerUser ${options.maxPerUser} "Too many users, sorry"`]),
+      '<Limit WRITE>',
+      '  DenyAll',
+      '</Limit>',
+      ...(tls === undefined
+        ? []
+        : [
+            'LoadModule mod_tls.c',
+            'TLSEngine on',
+            'TLSRequired on',
+            `TLSRSACertificateFile ${tls.certificates.certFile}`,
+            `TLSRSACertificateKeyFile ${tls.certificates.keyFile}`,
+            'TLSProtocol TLSv1.2 TLSv1.3',
+            'TLSVerifyClient off',
+            `TLSLog ${dir}/tls.log`,
+            ...(tls.mode === 'implicit' ? ['TLSOptions UseImplicitSSL'] : []),
+          ]),
+    ];
+    const configFile = join(dir, 'proftpd.conf');
+    await writeFile(configFile, config.join('\n') + '\n', { mode: 0o600 });
+    return { binary: proftpdBinary, args: ['--nodaemon', '--config', configFile], user, password };
+  });
+}
+
+interface Launch {
+  readonly binary: string;
+  readonly args: readonly string[];
+  readonly user: string;
+  readonly password: string;
+}
+
+/** Starts a server in the foreground on fresh ports until it greets; retries a lost port. */
+async function launchUntilGreeting(
+  name: string,
+  dir: string,
+  options: UnpackedServerOptions,
+  prepare: (port: number, pasvMin: number) => Promise<Launch>,
+): Promise<RunningFtpServer> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const pasvMin = await freePort();
+    const launch = await prepare(port, pasvMin);
+    const env = { ...process.env, TZ: options.timezone ?? 'UTC' };
+    const child = spawn(launch.binary, [...launch.args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const collect = (chunk: Buffer) => (output += chunk.toString());
+    child.stdout?.on('data', collect);
+    child.stderr?.on('data', collect);
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.off('exit', killOnExit));
+    const ready = await waitForGreeting(port, child, 10_000, options.tls?.mode === 'implicit');
+    if (ready === true)
+      return {
+        host: '127.0.0.1',
+        port,
+        user: launch.user,
+        password: launch.password,
+        async stop() {
+          await stopProcess(child);
+          await rm(dir, { recursive: true, force: true });
+        },
+      };
+    await stopProcess(child);
+    if (attempt >= 3 || !/address already in use|bind/i.test(output + ready)) {
+      await rm(dir, { recursive: true, force: true });
+      throw new Error(`${name} did not start: ${ready}; output: ${output.trim() || '(empty)'}`);
+    }
+  }
 }
