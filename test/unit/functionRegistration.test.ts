@@ -92,7 +92,9 @@ describe('function registration', () => {
 
   it('lists every setting the app reads in local.settings.sample.json', async () => {
     const sample = await readJson<{ Values: Record<string, string> }>('local.settings.sample.json');
-    const missing = settingNames.filter((name) => !(name in sample.Values));
+    // `FTP_PASSWORD_<NAME>` is one setting per source in SOURCES, which the sample leaves unset.
+    const concrete = settingNames.filter((name) => !name.includes('<'));
+    const missing = concrete.filter((name) => !(name in sample.Values));
     assert.deepEqual(missing, []);
     assert.equal(sample.Values.AzureWebJobsStorage, 'UseDevelopmentStorage=true');
   });
