@@ -1,7 +1,9 @@
 import { ensureContainers } from '../blob/blobService.js';
-import { IngestError, messageOf } from '../errors/IngestError.js';
+import { IngestError } from '../errors/IngestError.js';
+import { failedPlan, runFailureOf } from '../sync/planFailure.js';
 import { planSync, type Plan } from '../sync/planSync.js';
 import { summarize, writeRunSummary, type RunSummary } from '../sync/runSummary.js';
+import { acquireRunLock, releaseRunLock } from '../sync/sourceLock.js';
 import { findSource, type SyncDeps } from '../sync/SyncDeps.js';
 import { transferFiles } from '../sync/transferFiles.js';
 import type { PlannedFile, TransferResult } from '../sync/types.js';
@@ -44,13 +46,16 @@ export async function planActivity(
   // Processing writes into the processed container as soon as the first blob lands.
   const { runsContainer, incomingContainer, processedContainer } = deps.settings;
   await ensureContainers(deps.blobService, [runsContainer, incomingContainer, processedContainer]);
+  // Held until the summary is recorded, so a CLI run cannot sync the source meanwhile. Locked
+  // by someone else is a transient fault: the orchestrator's retry waits for them.
+  if (input.dryRun !== true) await acquireRunLock(deps, source.name, input.runId);
   let plan: Plan;
   try {
     plan = await planSync(deps, source, input.runId, { paths: input.paths, force: input.force });
   } catch (error) {
     if (!(error instanceof IngestError) || error.transient) throw error;
     deps.log.error({ runId: input.runId, source: source.name, err: error }, 'planning failed');
-    plan = failedPlan(input, source.ftp.root, error);
+    plan = failedPlan(input.runId, source.name, source.ftp.root, runFailureOf(error));
   }
   const limits = {
     maxFiles: deps.settings.functions?.batchMaxFiles ?? defaultBatchFiles,
@@ -107,7 +112,10 @@ export async function recordSummaryActivity(
   deps: ActivityDeps,
   input: RecordSummaryInput,
 ): Promise<RunSummary> {
-  const stored = await readPlan(deps, input.planBlob);
+  const stored =
+    input.failure === undefined
+      ? await readPlan(deps, input.planBlob)
+      : { plan: failedPlan(input.runId, input.source, '/', input.failure), batches: [] };
   const lost = new Map(input.lostBatches.map((b) => [b.batchIndex, b.error]));
   const results: TransferResult[] = [];
   for (const [index, files] of stored.batches.entries()) {
@@ -122,6 +130,7 @@ export async function recordSummaryActivity(
   const finishedAt = deps.now().toISOString();
   const summary = summarize(stored.plan, results, input.startedAt, finishedAt, input.dryRun);
   const blobName = await writeRunSummary(deps, summary);
+  await releaseRunLock(deps, stored.plan.source, input.runId);
   deps.telemetry.syncCompleted(summary, blobName);
   await deps.telemetry.flush();
   return summary;
@@ -157,19 +166,5 @@ function lostFile(file: PlannedFile, error: string): TransferResult {
     errorCode: 'FTP_CONNECT',
     error: `The batch was given up after every retry: ${error}`.slice(0, 500),
     durationMs: 0,
-  };
-}
-
-function failedPlan(input: PlanActivityInput, root: string, error: IngestError): Plan {
-  const counts = { new: 0, changed: 0, unchanged: 0, touched: 0, unstable: 0, forced: 0 };
-  const reason = `${error.code}: ${messageOf(error)}`;
-  return {
-    runId: input.runId,
-    source: input.source,
-    listed: 0,
-    counts,
-    transfers: [],
-    problems: [{ path: root, reason }],
-    bytesPlanned: 0,
   };
 }

@@ -1,9 +1,10 @@
-import { RestError, type BlobLeaseClient } from '@azure/storage-blob';
+import { createHash } from 'node:crypto';
+import { RestError, type BlockBlobClient } from '@azure/storage-blob';
 import { toStorageError } from '../blob/blobService.js';
 import { IngestError } from '../errors/IngestError.js';
 import type { SyncDeps } from './SyncDeps.js';
 
-/** The service's longest finite lease; renewed at a third of it while the run lives. */
+/** The service's longest finite lease; a CLI run renews it at a third of that while it lives. */
 const leaseSeconds = 60;
 
 /** A held lock on one source; `release` in a `finally`. */
@@ -12,54 +13,28 @@ export interface SourceLock {
 }
 
 /**
- * Takes the source's lock: a lease on `<source>/sync.lock` in the runs container. Two hosts
- * (two CLIs, or a CLI beside the Functions app) can then never sync one source at once; a
- * holder that dies without releasing frees the lock within a minute, as the lease lapses.
+ * Takes the source's lock for a run in this process: a 60-second lease on `<source>/sync.lock`
+ * in the runs container, renewed while the run lives. Two hosts (two CLIs, or a CLI beside the
+ * Functions app) can then never sync one source at once; a holder that dies without releasing
+ * frees the lock within a minute, as the lease lapses.
  */
 export async function acquireSourceLock(
   deps: SyncDeps,
   source: string,
   owner: string,
 ): Promise<SourceLock> {
-  const container = deps.blobService.getContainerClient(deps.settings.runsContainer);
-  const blobName = `${source}/sync.lock`;
-  const blob = container.getBlockBlobClient(blobName);
-  let lease: BlobLeaseClient;
-  try {
-    await blob.upload('', 0, { conditions: { ifNoneMatch: '*' } }).catch((error: unknown) => {
-      if (!(error instanceof RestError && (error.statusCode === 409 || error.statusCode === 412)))
-        throw error;
-    });
-    lease = blob.getBlobLeaseClient();
-    await lease.acquireLease(leaseSeconds);
-    await blob.setMetadata(
-      { owner: encodeURIComponent(owner), since: deps.now().toISOString() },
-      { conditions: { leaseId: lease.leaseId } },
-    );
-  } catch (error) {
-    if (error instanceof RestError && error.statusCode === 409) {
-      const holder = await blob.getProperties().catch(() => undefined);
-      const who = holder?.metadata?.owner
-        ? decodeURIComponent(holder.metadata.owner)
-        : 'another run';
-      throw new IngestError(
-        'SOURCE_LOCKED',
-        `Source "${source}" is already being synced by ${who} (since ${holder?.metadata?.since ?? 'unknown'});` +
-          ' this run was not started',
-        { source, blobName },
-      );
-    }
-    throw toStorageError(error, `Taking the lock of source "${source}" failed`, {
-      source,
-      blobName,
-    });
-  }
+  const blob = await lockBlob(deps, source);
+  const lease = blob.getBlobLeaseClient();
+  await takeLease(deps, blob, source, owner, () => lease.acquireLease(leaseSeconds), lease.leaseId);
   const renewal = setInterval(
     () => {
       lease
         .renewLease()
         .catch((error: unknown) =>
-          deps.log.warn({ source, blobName, err: error }, 'renewing the source lock failed'),
+          deps.log.warn(
+            { source, blobName: blob.name, err: error },
+            'renewing the source lock failed',
+          ),
         );
     },
     (leaseSeconds * 1000) / 3,
@@ -72,10 +47,106 @@ export async function acquireSourceLock(
         .releaseLease()
         .catch((error: unknown) =>
           deps.log.warn(
-            { source, blobName, err: error },
+            { source, blobName: blob.name, err: error },
             'releasing the source lock failed; it lapses within a minute',
           ),
         );
     },
   };
+}
+
+/**
+ * Takes the source's lock for an orchestrated run, which outlives any one process: an infinite
+ * lease whose id is derived from the run id, so every activity of that run (and every retry of
+ * one) holds the same lock without passing a lease id through the history. Taking it again for
+ * the same run succeeds; the record-summary step releases it.
+ */
+export async function acquireRunLock(deps: SyncDeps, source: string, runId: string): Promise<void> {
+  const blob = await lockBlob(deps, source);
+  const leaseId = leaseIdFor(runId);
+  const lease = blob.getBlobLeaseClient(leaseId);
+  await takeLease(deps, blob, source, runId, () => lease.acquireLease(-1), leaseId);
+}
+
+/** Releases an orchestrated run's lock; a lock already gone is fine. */
+export async function releaseRunLock(deps: SyncDeps, source: string, runId: string): Promise<void> {
+  const blob = await lockBlob(deps, source);
+  await blob
+    .getBlobLeaseClient(leaseIdFor(runId))
+    .releaseLease()
+    .catch((error: unknown) => {
+      if (error instanceof RestError && (error.statusCode === 409 || error.statusCode === 412))
+        return; // not ours any more: broken as stale, or never taken (a dry run)
+      throw toStorageError(error, `Releasing the lock of source "${source}" failed`, { source });
+    });
+}
+
+async function lockBlob(deps: SyncDeps, source: string): Promise<BlockBlobClient> {
+  const container = deps.blobService.getContainerClient(deps.settings.runsContainer);
+  const blob = container.getBlockBlobClient(`${source}/sync.lock`);
+  try {
+    await blob.upload('', 0, { conditions: { ifNoneMatch: '*' } });
+  } catch (error) {
+    if (!(error instanceof RestError && (error.statusCode === 409 || error.statusCode === 412)))
+      throw toStorageError(error, `Creating the lock of source "${source}" failed`, { source });
+  }
+  return blob;
+}
+
+/**
+ * Acquires, records who holds the lock and since when, and breaks a lock whose holder has held
+ * it longer than SYNC_STALE_AFTER_MINUTES: an orchestration terminated as stale never releases.
+ */
+async function takeLease(
+  deps: SyncDeps,
+  blob: BlockBlobClient,
+  source: string,
+  owner: string,
+  acquire: () => Promise<unknown>,
+  leaseId: string,
+): Promise<void> {
+  const staleAfterMs = (deps.settings.functions?.staleAfterMinutes ?? 120) * 60_000;
+  try {
+    try {
+      await acquire();
+    } catch (error) {
+      if (!(error instanceof RestError && error.statusCode === 409)) throw error;
+      const holder = await blob.getProperties();
+      const since = Date.parse(holder.metadata?.since ?? '');
+      if (!(deps.now().getTime() - since > staleAfterMs))
+        throw lockedError(source, blob, holder.metadata);
+      deps.log.warn({ source, holder: holder.metadata?.owner }, 'breaking a stale source lock');
+      await blob.getBlobLeaseClient().breakLease(0);
+      await acquire();
+    }
+    await blob.setMetadata(
+      { owner: encodeURIComponent(owner), since: deps.now().toISOString() },
+      { conditions: { leaseId } },
+    );
+  } catch (error) {
+    if (error instanceof IngestError) throw error;
+    if (error instanceof RestError && error.statusCode === 409)
+      throw lockedError(
+        source,
+        blob,
+        (await blob.getProperties().catch(() => undefined))?.metadata,
+      );
+    throw toStorageError(error, `Taking the lock of source "${source}" failed`, { source });
+  }
+}
+
+function lockedError(source: string, blob: BlockBlobClient, metadata?: Record<string, string>) {
+  const who = metadata?.owner ? decodeURIComponent(metadata.owner) : 'another run';
+  return new IngestError(
+    'SOURCE_LOCKED',
+    `Source "${source}" is already being synced by ${who} (since ${metadata?.since ?? 'unknown'});` +
+      ' this run was not started',
+    { source, blobName: blob.name },
+  );
+}
+
+/** A lease id (a GUID) that every activity of one run derives alike. */
+function leaseIdFor(runId: string): string {
+  const hex = createHash('sha256').update(runId).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
