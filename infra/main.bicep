@@ -86,6 +86,10 @@ param operatorPrincipalId string = ''
 @description('Create the Event Grid subscription to processIncomingBlob (needs the code deployed).')
 param deployEventSubscription bool = false
 
+// Reviewed configuration like infra/source-formats.json: edit it in main.parameters.json.
+@description('SOURCES entries (docs/sources.md) for many vendors; empty: one source from ftpHost, ftpUser and the other ftp params.')
+param sources array = []
+
 @description('Optional app settings from the documented list (docs/deployment.md), e.g. LOG_LEVEL.')
 param extraAppSettings object = {}
 
@@ -207,6 +211,8 @@ module functionApp 'modules/functionApp.bicep' = {
     dataBlobEndpoint: dataStorage.outputs.blobEndpoint
     appInsightsConnectionString: monitoring.outputs.connectionString
     ftpPasswordSecretUri: keyVault.outputs.ftpPasswordSecretUri
+    keyVaultUri: keyVault.outputs.uri
+    sources: sources
     sourceName: sourceName
     ftpHost: ftpHost
     ftpPort: ftpPort
@@ -248,7 +254,7 @@ module alerts 'modules/alerts.bicep' = {
     tags: tags
     appInsightsName: monitoring.outputs.appInsightsName
     alertEmail: alertEmail
-    sourceName: sourceName
+    sourceNames: empty(sources) ? [sourceName] : map(sources, source => source.name)
     missedRunAfterMinutes: 2 * syncIntervalMinutes
   }
 }

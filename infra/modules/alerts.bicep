@@ -5,7 +5,8 @@ param location string
 param tags object
 param appInsightsName string
 param alertEmail string
-param sourceName string
+@description('Every source name; each gets its own missed-run row and alert dimension.')
+param sourceNames array
 
 @description('Minutes without a SyncCompleted event after which a run counts as missed.')
 param missedRunAfterMinutes int
@@ -37,24 +38,29 @@ var failedRunQuery = '''
 customEvents
 | where name == 'SyncCompleted'
 | extend failed = coalesce(toreal(customMeasurements.failed), toreal(customDimensions.failed))
-| where failed > 0
-| project timestamp, runId = tostring(customDimensions.runId), source = tostring(customDimensions.source), failed
+| extend errorCode = tostring(customDimensions.errorCode)
+| where failed > 0 or isnotempty(errorCode)
+| project timestamp, runId = tostring(customDimensions.runId), source = tostring(customDimensions.source), failed, errorCode
 '''
 
-// summarize without `by` returns one row even over no events, so "never ran" alerts too.
+// Starts from the configured names, not from the events, so a source that never ran (or
+// stopped reporting altogether) still yields a row.
 var missedRunQueryTemplate = '''
-customEvents
-| where name == 'SyncCompleted' and tostring(customDimensions.source) == '{source}'
-| where tostring(customDimensions.dryRun) != 'true'
-| summarize lastRun = max(timestamp)
+let seen = customEvents
+| where name == 'SyncCompleted' and tostring(customDimensions.dryRun) != 'true'
+| summarize lastRun = max(timestamp) by source = tostring(customDimensions.source);
+print source = dynamic({sources})
+| mv-expand source to typeof(string)
+| join kind=leftouter seen on source
 | where isnull(lastRun) or lastRun < ago({minutes}m)
+| project source, lastRun
 '''
-var missedRunQuery = replace(replace(missedRunQueryTemplate, '{source}', sourceName), '{minutes}', string(missedRunAfterMinutes))
+var missedRunQuery = replace(replace(missedRunQueryTemplate, '{sources}', string(sourceNames)), '{minutes}', string(missedRunAfterMinutes))
 
 var failedFileQuery = '''
 customEvents
 | where name == 'FileFailed'
-| project timestamp, stage = tostring(customDimensions.stage), errorCode = tostring(customDimensions.errorCode), blobName = tostring(customDimensions.blobName), runId = tostring(customDimensions.runId)
+| project timestamp, source = tostring(customDimensions.source), stage = tostring(customDimensions.stage), errorCode = tostring(customDimensions.errorCode), blobName = tostring(customDimensions.blobName), runId = tostring(customDimensions.runId)
 '''
 
 // The query must see back past the missed-run threshold, or an older run looks like none.
@@ -73,7 +79,7 @@ var rules = [
   {
     name: 'missed-run'
     displayName: 'ftp-ingest: no sync run for ${missedRunAfterMinutes} minutes'
-    description: 'No SyncCompleted event for source ${sourceName} within twice the schedule interval.'
+    description: 'A source had no SyncCompleted event within twice the schedule interval.'
     severity: 1
     query: missedRunQuery
     frequency: 'PT15M'
@@ -113,6 +119,16 @@ resource alertRules 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = [
             timeAggregation: 'Count'
             operator: 'GreaterThan'
             threshold: 0
+            // One alert per source: a failing vendor neither hides nor is hidden by another.
+            dimensions: [
+              {
+                name: 'source'
+                operator: 'Include'
+                values: [
+                  '*'
+                ]
+              }
+            ]
             failingPeriods: {
               numberOfEvaluationPeriods: 1
               minFailingPeriodsToAlert: 1

@@ -12,6 +12,7 @@ param deploymentContainerUrl string
 param dataBlobEndpoint string
 param appInsightsConnectionString string
 param ftpPasswordSecretUri string
+param keyVaultUri string
 param sourceName string
 param ftpHost string
 param ftpPort int
@@ -26,6 +27,9 @@ param processedContainer string
 param runsContainer string
 param extraAppSettings object
 
+// SOURCES entries (docs/sources.md); empty means one source from the single-source params.
+param sources array
+
 // Instances scale with Event Grid deliveries; FTP connections do not, because the singleton
 // orchestrator bounds its own fan-out. 40 is the smallest ceiling the portal offers.
 @description('Most instances Flex Consumption may run at once.')
@@ -37,6 +41,17 @@ var nodeVersion = '22'
 // The name the code's STORAGE_CONNECTION points at: the Functions identity-connection
 // convention (<name>__blobServiceUri, <name>__clientId) for the vendor data account.
 var dataConnection = 'DataStorage'
+
+// With SOURCES the single-source settings stay empty: the app refuses both at once.
+var multiSource = !empty(sources)
+
+// One versionless Key Vault reference per source, to its `ftp-password-<name>` secret: the
+// setting name is the source name upper-cased with `-` as `_`, as src/config reads it.
+var sourcePasswords = toObject(
+  sources,
+  source => 'FTP_PASSWORD_${toUpper(replace(source.name, '-', '_'))}',
+  source => '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/ftp-password-${source.name})'
+)
 
 // Every app setting. test/unit/infraSettings.test.ts parses the keys of this object and
 // compares them with what src/config/settings.ts reads: keep it one flat object literal.
@@ -53,19 +68,20 @@ var appSettings = {
   INCOMING_CONTAINER: incomingContainer
   PROCESSED_CONTAINER: processedContainer
   RUNS_CONTAINER: runsContainer
-  SOURCE_NAME: sourceName
+  SOURCES: multiSource ? string(sources) : ''
+  SOURCE_NAME: multiSource ? '' : sourceName
   // Record formats are reviewed configuration, not per-environment input: a JSON array kept
   // in infra/source-formats.json and compacted onto one line here.
   SOURCE_FORMATS: string(loadJsonContent('../source-formats.json'))
-  FTP_HOST: ftpHost
-  FTP_PORT: string(ftpPort)
-  FTP_USER: ftpUser
+  FTP_HOST: multiSource ? '' : ftpHost
+  FTP_PORT: multiSource ? '' : string(ftpPort)
+  FTP_USER: multiSource ? '' : ftpUser
   // Versionless: the platform picks up a rotated secret without a redeploy.
-  FTP_PASSWORD: '@Microsoft.KeyVault(SecretUri=${ftpPasswordSecretUri})'
-  FTP_SECURE: ftpSecure
-  FTP_ROOT: ftpRoot
-  FTP_INCLUDE: ftpInclude
-  FTP_EXCLUDE: ftpExclude
+  FTP_PASSWORD: multiSource ? '' : '@Microsoft.KeyVault(SecretUri=${ftpPasswordSecretUri})'
+  FTP_SECURE: multiSource ? '' : ftpSecure
+  FTP_ROOT: multiSource ? '' : ftpRoot
+  FTP_INCLUDE: multiSource ? '' : ftpInclude
+  FTP_EXCLUDE: multiSource ? '' : ftpExclude
   SYNC_SCHEDULE: syncSchedule
 }
 
@@ -106,7 +122,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
       ftpsState: 'Disabled'
       // The managed settings win over extras; the test also rejects any overlap.
       appSettings: [
-        for item in items(union(extraAppSettings, appSettings)): {
+        for item in items(union(extraAppSettings, sourcePasswords, appSettings)): {
           name: item.key
           value: item.value
         }

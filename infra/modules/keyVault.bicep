@@ -28,5 +28,6 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
 }
 
 output name string = vault.name
+output uri string = vault.properties.vaultUri
 output ftpPasswordSecretName string = ftpPasswordSecretName
 output ftpPasswordSecretUri string = '${vault.properties.vaultUri}secrets/${ftpPasswordSecretName}'

@@ -1,5 +1,6 @@
 import * as df from 'durable-functions';
 import type { OrchestrationContext, OrchestrationHandler, Task } from 'durable-functions';
+import { runFailureOf } from '../sync/planFailure.js';
 import type { RunSummary } from '../sync/runSummary.js';
 import { addLostBatch, addOutcome, emptyProgress, statusOf } from './progress.js';
 import { runWindow } from './slidingWindow.js';
@@ -65,7 +66,26 @@ export function createSyncOrchestrator(
       const runId = runIdFor(context.df.instanceId, startedAt);
       context.df.setCustomStatus(statusOf(runId, 'planning', 1, undefined, emptyProgress));
       const planInput: PlanActivityInput = { ...requestOf(input), runId };
-      const plan = (yield activities.plan(planInput).withRetry(retry)) as PlanDescriptor;
+      let plan: PlanDescriptor;
+      try {
+        plan = (yield activities.plan(planInput).withRetry(retry)) as PlanDescriptor;
+      } catch (error) {
+        // The server stayed unreachable through every retry: leave a summary under this
+        // source saying so, then fail this instance (and only this one).
+        const failure = runFailureOf(error);
+        const failedInput: RecordSummaryInput = {
+          source: input.source,
+          runId,
+          planBlob: '',
+          startedAt,
+          dryRun: input.dryRun === true,
+          lostBatches: [],
+          failure,
+        };
+        yield activities.recordSummary(failedInput).withRetry(retry);
+        log('sync planning failed after retries', { runId, err: failure.message });
+        throw error;
+      }
       log('sync planned', { runId, files: plan.files, bytes: plan.bytes, batches: plan.batches });
       resume = { runId, startedAt, plan, nextBatch: 0, progress: emptyProgress, execution: 1 };
       if (input.dryRun === true) return yield* summarize(resume, true);

@@ -96,6 +96,8 @@ export interface RecordSummaryInput {
   readonly startedAt: string;
   readonly dryRun: boolean;
   readonly lostBatches: readonly LostBatch[];
+  /** Planning failed after every retry: record a summary of the failure, with no plan blob. */
+  readonly failure?: { readonly code: string; readonly message: string };
 }
 
 /** The orchestration's custom status while it runs. */

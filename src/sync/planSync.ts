@@ -5,6 +5,7 @@ import { listTree, type ListingProblem } from '../ftp/listTree.js';
 import { blobNameFor, sourcePrefix } from '../naming/blobName.js';
 import { incomingContainer, type SyncDeps } from './SyncDeps.js';
 import type { PlanReason, PlannedFile, RemoteFile, StoredFile } from './types.js';
+import type { RunFailure } from './planFailure.js';
 
 /** Options for one run. */
 export interface PlanOptions {
@@ -26,6 +27,8 @@ export interface Plan {
   /** Files listed but left out: unstable, or a name that cannot become a blob. */
   readonly problems: readonly ListingProblem[];
   readonly bytesPlanned: number;
+  /** Set when the server could not be listed at all; see planFailure.ts. */
+  readonly failure?: RunFailure;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { toStorageError } from '../blob/blobService.js';
+import type { RunFailure } from './planFailure.js';
 import type { Plan } from './planSync.js';
 import type { SyncDeps } from './SyncDeps.js';
 import type { TransferResult } from './types.js';
@@ -25,6 +26,8 @@ export interface RunSummary {
   readonly failures: readonly FileFailure[];
   /** Listed entries that were left out, with the reason (bad names, loops, limits). */
   readonly problems: readonly { readonly path: string; readonly reason: string }[];
+  /** The run itself failed (the server could not be listed); `failed` counts files only. */
+  readonly error?: RunFailure;
 }
 
 export interface FileFailure {
@@ -68,6 +71,7 @@ export function summarize(
       error: r.error ?? '',
     })),
     problems: plan.problems.slice(0, maxListed),
+    ...(plan.failure === undefined ? {} : { error: plan.failure }),
   };
 }
 

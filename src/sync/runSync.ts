@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { SourceSettings } from '../config/settings.js';
 import { ensureContainers } from '../blob/blobService.js';
 import { messageOf } from '../errors/IngestError.js';
+import { failedPlan, runFailureOf } from './planFailure.js';
 import { planSync, type Plan, type PlanOptions } from './planSync.js';
 import { summarize, writeRunSummary, type RunSummary } from './runSummary.js';
 import { acquireSourceLock } from './sourceLock.js';
@@ -61,7 +62,17 @@ export async function runSync(
   ]);
   const lock = await acquireSourceLock(deps, source.name, runId);
   try {
-    const plan = await planSync(deps, source, runId, options);
+    let plan: Plan;
+    try {
+      plan = await planSync(deps, source, runId, options);
+    } catch (error) {
+      // Recorded under this source, so its status shows the failure; the caller still fails,
+      // and a storage fault while recording must not hide the error that failed the run.
+      const failed = failedPlan(runId, source.name, source.ftp.root, runFailureOf(error));
+      const summary = summarize(failed, [], startedAt, deps.now().toISOString(), !!options.dryRun);
+      if (!options.dryRun) await writeRunSummary(deps, summary).catch(() => undefined);
+      throw error;
+    }
     options.onPlan?.(plan);
     const transfers = options.dryRun
       ? []

@@ -78,7 +78,9 @@ export class Telemetry {
     const { listed, transferred, touched, failed, bytes, durationMs } = summary;
     // `files` is what the workbook charts: files moved as new versions.
     const counts = { listed, files: transferred, transferred, touched, failed, bytes, durationMs };
-    this.event('SyncCompleted', scope, { dryRun: String(summary.dryRun) }, counts);
+    // errorCode is set when the run itself failed (no listing), which `failed` does not count.
+    const properties = { dryRun: String(summary.dryRun), errorCode: summary.error?.code ?? '' };
+    this.event('SyncCompleted', scope, properties, counts);
     this.metric(metricNames.bytes, bytes, scope, { stage: 'run' });
     this.metric(metricNames.duration, durationMs, scope, { stage: 'run' });
   }

@@ -270,7 +270,17 @@ const appSettingsVar = functionApp.declarations.find((d) => d.name === 'appSetti
 const bicepSettings = appSettingsVar
   ? objectProperties(functionApp.tokens, bodyOf(functionApp, appSettingsVar))
   : [];
-const bicepNames = bicepSettings.map((p) => p.key);
+/** Setting names built per SOURCES entry by `toObject` (the key lambda's interpolated string). */
+function perSourceNames(): string[] {
+  const holder = functionApp.declarations.find((d) => d.name === 'sourcePasswords');
+  if (holder === undefined) return [];
+  const open = functionApp.tokens.findIndex((t, i) => i > holder.index && t.text === '(');
+  return functionApp.tokens
+    .slice(open, closing(functionApp.tokens, open))
+    .filter((t) => t.kind === 'string' && /^[A-Z][A-Z0-9_]*\$\{/.test(t.text))
+    .map((t) => t.text);
+}
+const bicepNames = [...bicepSettings.map((p) => p.key), ...perSourceNames()];
 
 /** STORAGE_CONNECTION's value in the Bicep: a string literal or a var holding one. */
 function storageConnectionName(): string {
@@ -570,8 +580,32 @@ describe('infra/ content', () => {
   });
 
   it('reads the FTP password only through a Key Vault reference', () => {
-    const value = bicepSettings.find((p) => p.key === 'FTP_PASSWORD')?.value[0]?.text ?? '';
-    assert.match(value, /^@Microsoft\.KeyVault\(SecretUri=\$\{ftpPasswordSecretUri\}\)$/);
+    const value = bicepSettings.find((p) => p.key === 'FTP_PASSWORD')?.value ?? [];
+    const strings = value.filter((t) => t.kind === 'string' && t.text !== '');
+    assert.deepEqual(
+      strings.map((t) => t.text),
+      ['@Microsoft.KeyVault(SecretUri=${ftpPasswordSecretUri})'],
+    );
+  });
+
+  it("reads each source's password through its own Key Vault reference", () => {
+    const app = text('infra/modules/functionApp.bicep');
+    assert.deepEqual(perSourceNames(), ["FTP_PASSWORD_${toUpper(replace(source.name, '-', '_'))}"]);
+    assert.ok(
+      app.includes(
+        "source => '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/ftp-password-${source.name})'",
+      ),
+      'one versionless reference per source',
+    );
+    assert.ok(app.includes('items(union(extraAppSettings, sourcePasswords, appSettings))'));
+  });
+
+  it('leaves the single-source settings empty when SOURCES is given', () => {
+    const single = ['FTP_HOST', 'FTP_PORT', 'FTP_USER', 'FTP_PASSWORD', 'SOURCE_NAME'];
+    for (const name of single) {
+      const first = bicepSettings.find((p) => p.key === name)?.value[0]?.text;
+      assert.equal(first, 'multiSource', `${name} is empty with SOURCES`);
+    }
   });
 
   it('hardens both storage accounts and versions the data', () => {
