@@ -66,8 +66,12 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
     .description('process blobs again, replacing their outputs and stamp')
     .argument('[blob]', 'an incoming blob name, e.g. default/daily/orders.csv')
     .option('--failed', 'every blob whose status is failed')
+    .option('--pending', 'every blob transferred but not processed (no Event Grid locally)')
     .option('--all', 'every blob of the source')
-    .option('--source <name>', 'with --failed or --all: only this source')
+    .option(
+      '--source <name>',
+      'with --failed, --pending or --all: this source (default: the first)',
+    )
     .option('--json', 'print JSON')
     .action(async (blob: string | undefined, options) => {
       exitCode = await processCommand(settingsOf(), blob, options, context);

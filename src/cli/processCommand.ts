@@ -1,44 +1,46 @@
 import type { Settings } from '../config/settings.js';
 import { IngestError } from '../errors/IngestError.js';
-import { remotePathOf } from '../naming/blobName.js';
+import { remotePathOf, sourcePrefix } from '../naming/blobName.js';
+import { reprocess, type ReprocessSelector } from '../records/reprocess.js';
 import { createSyncDeps, findSource } from '../sync/SyncDeps.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { CliContext, ExitCode } from './main.js';
-import { createProcessor } from './processor.js';
-import { listBlobsToReprocess } from './reprocessSelection.js';
+import { asProcessedFile, processorDepsFor } from './processor.js';
 import { renderTable } from './table.js';
 
 /** Options of `process`. */
 export interface ProcessOptions {
   readonly failed?: boolean;
+  readonly pending?: boolean;
   readonly all?: boolean;
   readonly source?: string;
   readonly json?: boolean;
 }
 
-/** Processes one blob, every failed blob or every blob again, replacing outputs and stamps. */
+/** Processes one blob, or the failed, pending or all blobs of a source, replacing outputs. */
 export async function processCommand(
   { settings, log }: { settings: Settings; log: Logger },
   blob: string | undefined,
   options: ProcessOptions,
   context: CliContext,
 ): Promise<ExitCode> {
-  const chosen = [blob !== undefined, options.failed === true, options.all === true].filter(
-    Boolean,
-  );
-  if (chosen.length !== 1)
-    throw new IngestError('CONFIG', 'process takes exactly one of: a blob name, --failed, --all');
-  const deps = createSyncDeps(settings, log);
-  const sourceName = blob?.split('/')[0] ?? options.source;
-  const source = findSource(settings, sourceName);
+  const selectors: ReprocessSelector[] = [];
+  if (blob !== undefined) selectors.push({ blobName: blob });
+  if (options.failed) selectors.push({ failed: true });
+  if (options.pending) selectors.push({ pending: true });
+  if (options.all) selectors.push({ all: true });
+  const [selector] = selectors;
+  if (selector === undefined || selectors.length > 1)
+    throw new IngestError(
+      'CONFIG',
+      'process takes exactly one of: a blob name, --failed, --pending, --all',
+    );
+  const source = findSource(settings, blob?.split('/')[0] ?? options.source);
   if (blob !== undefined) remotePathOf(source.name, blob);
-  const names =
-    blob !== undefined
-      ? [blob]
-      : await listBlobsToReprocess(deps, source.name, options.failed === true);
-  const processFile = createProcessor(deps, source);
-  const results = [];
-  for (const name of names) results.push(await processFile(name, true));
+  const deps = createSyncDeps(settings, log);
+  const results = (
+    await reprocess(processorDepsFor(deps, source), selector, sourcePrefix(source.name))
+  ).map(asProcessedFile);
   if (options.json) context.out(JSON.stringify(results, null, 2) + '\n');
   else
     context.out(

@@ -1,21 +1,27 @@
 import type { SourceSettings } from '../config/settings.js';
-import { processBlob, type ProcessResult } from '../records/processBlob.js';
+import { processBlob, type ProcessorDeps, type ProcessResult } from '../records/processBlob.js';
 import { processorOptionsFor } from '../records/processorOptions.js';
 import type { ProcessedFile } from '../sync/runSync.js';
 import { incomingContainer, type SyncDeps } from '../sync/SyncDeps.js';
 
-/** Processes blobs of one source in this process, as the Event Grid trigger does in Azure. */
-export function createProcessor(deps: SyncDeps, source: SourceSettings) {
-  const processorDeps = {
+/** What the record processor needs for one source, from the sync's clients. */
+export function processorDepsFor(deps: SyncDeps, source: SourceSettings): ProcessorDeps {
+  return {
     incoming: incomingContainer(deps),
     processed: deps.blobService.getContainerClient(deps.settings.processedContainer),
     log: deps.log.child({ source: source.name }),
     options: processorOptionsFor(deps.settings, source),
   };
-  return async (blobName: string, force = false): Promise<ProcessedFile> =>
-    asProcessedFile(await processBlob(processorDeps, blobName, { force }));
 }
 
+/** Processes blobs of one source in this process, as the Event Grid trigger does in Azure. */
+export function createProcessor(deps: SyncDeps, source: SourceSettings) {
+  const processorDeps = processorDepsFor(deps, source);
+  return async (blobName: string): Promise<ProcessedFile> =>
+    asProcessedFile(await processBlob(processorDeps, blobName));
+}
+
+/** The CLI's view of a processing result. */
 export function asProcessedFile(result: ProcessResult): ProcessedFile {
   return {
     blobName: result.blobName,

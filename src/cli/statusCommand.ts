@@ -1,6 +1,7 @@
 import type { Settings } from '../config/settings.js';
 import { sourcePrefix } from '../naming/blobName.js';
-import { readLastRunSummary } from '../sync/runSummary.js';
+import type { RunFailure } from '../sync/planFailure.js';
+import { sourcesOverview, type SourceOverview } from '../sync/sourcesOverview.js';
 import { createSyncDeps, findSource, incomingContainer } from '../sync/SyncDeps.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { CliContext, ExitCode } from './main.js';
@@ -22,7 +23,6 @@ export async function statusCommand(
   const sources =
     options.source === undefined ? settings.sources : [findSource(settings, options.source)];
   const blobs: Record<string, string>[] = [];
-  const runs = [];
   for (const source of sources) {
     const pages = incomingContainer(deps)
       .listBlobsFlat({ prefix: sourcePrefix(source.name), includeMetadata: true })
@@ -34,8 +34,8 @@ export async function statusCommand(
           size: String(blob.properties.contentLength ?? 0),
           ...blob.metadata,
         });
-    runs.push({ source: source.name, lastRun: await readLastRunSummary(deps, source.name) });
   }
+  const runs = await sourcesOverview(deps, sources, deps.now());
   if (options.json) {
     context.out(JSON.stringify({ blobs, runs }, null, 2) + '\n');
     return 0;
@@ -51,11 +51,37 @@ export async function statusCommand(
   context.out(
     renderTable(['blob', 'status', 'size', 'valid/rejected', 'server time', 'error'], rows) + '\n',
   );
-  for (const { source, lastRun } of runs) {
-    const line = lastRun
-      ? `last run ${lastRun.runId} at ${lastRun.finishedAt}: ${lastRun.transferred} transferred, ${lastRun.failed} failed`
-      : 'no run recorded yet';
-    context.out(`\n${source}: ${line}\n`);
+  context.out('\n' + renderTable(runHeadings, runs.map(runRow)) + '\n');
+  for (const run of runs) {
+    const runError = run.lastRun?.error;
+    const failures = [
+      ...(runError === undefined ? [] : [{ path: '(run)', ...runErrorOf(runError) }]),
+      ...(run.lastRun?.failures ?? []),
+    ];
+    for (const failure of failures)
+      context.out(`${run.source}: ${failure.path}: ${failure.errorCode} ${failure.error}\n`);
+    if (run.readError) context.out(`${run.source}: last run unreadable: ${run.readError}\n`);
   }
   return 0;
+}
+
+const runHeadings = ['source', 'last run', 'finished', 'transferred', 'failed', 'next due'];
+
+/** One row of the runs table: when, how many files, what failed, when it runs next. */
+function runRow(run: SourceOverview): string[] {
+  const last = run.lastRun;
+  if (last === null) return [run.source, 'none yet', '', '', '', run.nextDue ?? ''];
+  const failed = last.error === undefined ? String(last.failed) : `run: ${last.error.code}`;
+  return [
+    run.source,
+    last.runId,
+    last.finishedAt,
+    String(last.transferred),
+    failed,
+    run.nextDue ?? '',
+  ];
+}
+
+function runErrorOf(error: RunFailure) {
+  return { errorCode: error.code, error: error.message };
 }
