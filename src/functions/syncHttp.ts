@@ -3,12 +3,14 @@ import * as df from 'durable-functions';
 import { appRuntime, invocationLogger } from '../orchestration/appRuntime.js';
 import { answerStart, answerSummary } from '../orchestration/syncHttpAnswers.js';
 
-// POST /api/sync starts a run of the source now; GET /api/sync returns the last run's summary.
+// POST /api/sync/{source} starts a run of that source now (POST /api/sync: the only source);
+// GET /api/sync lists every source's last run and next due time, GET /api/sync/{source} returns
+// that source's last run summary.
 // authLevel "function": the host answers 401 to a request without a function or host key
 // before any code here runs.
 
 df.app.client.http('syncStart', {
-  route: 'sync',
+  route: 'sync/{source?}',
   methods: ['POST'],
   authLevel: 'function',
   handler: async (request: HttpRequest, client, context) => {
@@ -18,7 +20,7 @@ df.app.client.http('syncStart', {
 });
 
 app.http('syncLastRun', {
-  route: 'sync',
+  route: 'sync/{source?}',
   methods: ['GET'],
   authLevel: 'function',
   handler: async (request: HttpRequest): Promise<HttpResponseInit> => {

@@ -2,6 +2,7 @@ import type { HttpRequest, HttpResponse, HttpResponseInit } from '@azure/functio
 import type { DurableClient } from 'durable-functions';
 import type { Settings } from '../config/settings.js';
 import { readLastRunSummary } from '../sync/runSummary.js';
+import { sourcesOverview } from '../sync/sourcesOverview.js';
 import { findSource, type SyncDeps } from '../sync/SyncDeps.js';
 import type { Logger } from '../telemetry/logger.js';
 import { startSync, type StarterClient } from './startSync.js';
@@ -15,10 +16,16 @@ export type HttpStarterClient = StarterClient &
 /** The request parts read here, so tests can pass a plain object. */
 export type StartRequest = Pick<HttpRequest, 'text' | 'headers' | 'query'> & Partial<HttpRequest>;
 
+/** The route's `{source}`, else `?source=`, else undefined. */
+function requestedSource(request: Pick<HttpRequest, 'query'> & Partial<HttpRequest>) {
+  return request.params?.source ?? request.query.get('source') ?? undefined;
+}
+
 /**
- * Answers `POST /api/sync`: 202 with the status URLs when a run started, 409 with the running
- * instance's id and status URL when one is active, 400 with the reason for a bad body or an
- * unknown `?source=`.
+ * Answers `POST /api/sync/{source}`: 202 with the status URLs when a run started, 409 with the
+ * running instance's id and status URL when one is active, 400 with the reason for a bad body
+ * or an unknown source. Without a source it starts the only one; with several configured it
+ * answers 400 naming them, rather than guess which vendor the caller meant.
  */
 export async function answerStart(
   request: StartRequest,
@@ -30,9 +37,14 @@ export async function answerStart(
   if (declared > maxBodyBytes) return badRequest(`body is larger than ${maxBodyBytes} bytes`);
   const parsed = parseSyncBody(await request.text());
   if (!parsed.ok) return badRequest(parsed.reason);
+  const requested = requestedSource(request);
+  if (requested === undefined && runtime.settings.sources.length > 1) {
+    const names = runtime.settings.sources.map((s) => s.name).join(', ');
+    return badRequest(`Several sources are configured (${names}): POST /api/sync/{source}`);
+  }
   let source: string;
   try {
-    source = findSource(runtime.settings, request.query.get('source') ?? undefined).name;
+    source = findSource(runtime.settings, requested).name;
   } catch (error) {
     return badRequest((error as Error).message);
   }
@@ -60,14 +72,24 @@ export async function answerStart(
   };
 }
 
-/** Answers `GET /api/sync`: the last run's summary, or 404 before the first run. */
+/**
+ * Answers `GET /api/sync`: every source's last run and next due time. `GET /api/sync/{source}`
+ * (or `?source=`): that source's full last run summary, or 404 before its first run.
+ */
 export async function answerSummary(
-  request: Pick<HttpRequest, 'query'>,
+  request: Pick<HttpRequest, 'query'> & Partial<HttpRequest>,
   deps: SyncDeps,
+  now: Date = new Date(),
 ): Promise<HttpResponseInit> {
+  const requested = requestedSource(request);
+  if (requested === undefined)
+    return {
+      status: 200,
+      jsonBody: { sources: await sourcesOverview(deps, deps.settings.sources, now) },
+    };
   let source: string;
   try {
-    source = findSource(deps.settings, request.query.get('source') ?? undefined).name;
+    source = findSource(deps.settings, requested).name;
   } catch (error) {
     return badRequest((error as Error).message);
   }

@@ -66,8 +66,9 @@ describe('function registration', () => {
   it('serves POST and GET /api/sync behind a function key', () => {
     const start = triggerOf(fn('syncStart'));
     const last = triggerOf(fn('syncLastRun'));
-    assert.deepEqual([start.route, start.methods, start.authLevel], ['sync', ['POST'], 'function']);
-    assert.deepEqual([last.route, last.methods, last.authLevel], ['sync', ['GET'], 'function']);
+    const route = 'sync/{source?}';
+    assert.deepEqual([start.route, start.methods, start.authLevel], [route, ['POST'], 'function']);
+    assert.deepEqual([last.route, last.methods, last.authLevel], [route, ['GET'], 'function']);
     assert.ok(hasDurableClient(fn('syncStart')));
   });
 
