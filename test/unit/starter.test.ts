@@ -200,3 +200,51 @@ describe('POST /api/sync', () => {
       assert.equal(client.calls.length, 0, 'nothing is started');
     });
 });
+
+describe('POST /api/sync/{source} with several sources', () => {
+  const settings = loadSettings({
+    AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+    SOURCES: JSON.stringify([
+      { name: 'acme', ftp: { host: 'a' } },
+      { name: 'beta', ftp: { host: 'b' } },
+    ]),
+  });
+  const request = (params: Record<string, string>, query = '') => ({
+    text: async () => '',
+    headers: new Headers(),
+    query: new URLSearchParams(query),
+    params,
+  });
+
+  it('starts the source named in the route, under its own instance id', async () => {
+    const client = new FakeClient(undefined);
+    const response = await answerStart(
+      request({ source: 'beta' }),
+      client,
+      { settings },
+      recorder().log,
+    );
+    assert.equal(response.status, 202);
+    assert.ok(client.calls.includes('startNew syncOrchestrator sync-beta {"source":"beta"}'));
+  });
+
+  it('answers 400 naming the sources when none is given', async () => {
+    const client = new FakeClient(undefined);
+    const response = await answerStart(request({}), client, { settings }, recorder().log);
+    assert.equal(response.status, 400);
+    assert.match(JSON.stringify((response as { jsonBody: unknown }).jsonBody), /acme, beta/);
+    assert.equal(client.calls.length, 0);
+  });
+
+  it('answers 400 for a source that is not configured', async () => {
+    const client = new FakeClient(undefined);
+    const response = await answerStart(
+      request({ source: 'gamma' }),
+      client,
+      { settings },
+      recorder().log,
+    );
+    assert.equal(response.status, 400);
+    assert.match(JSON.stringify((response as { jsonBody: unknown }).jsonBody), /Unknown source/);
+  });
+});
