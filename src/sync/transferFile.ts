@@ -70,6 +70,17 @@ export async function downloadFile(
         else if (!failure.transient) throw new AbortError(failure);
         throw failure;
       }
+      // A server sends "226 Transfer complete" once its last bytes are in the socket buffer, so
+      // a data link cut after that ends the download short with no error at all. Resume while
+      // bytes keep coming; a file that really shrank stops giving any, and fails below.
+      await upload.settle();
+      if (upload.bytes < file.size && upload.bytes > startAt)
+        throw new IngestError(
+          'FTP_TRANSFER',
+          `Download of ${remotePath} ended at byte ${upload.bytes} of ${file.size} without an` +
+            ' error: resuming',
+          context,
+        );
     },
     {
       retries: tuning.retries ?? 4,
