@@ -53,7 +53,11 @@ export async function planActivity(
   try {
     plan = await planSync(deps, source, input.runId, { paths: input.paths, force: input.force });
   } catch (error) {
-    if (!(error instanceof IngestError) || error.transient) throw error;
+    if (!(error instanceof IngestError)) throw error;
+    // The orchestrator sees only the message: lead with the code, so a run that gives up
+    // after every retry can still record which fault it was.
+    if (error.transient)
+      throw new IngestError(error.code, `${error.code}: ${error.message}`, error.context, error);
     deps.log.error({ runId: input.runId, source: source.name, err: error }, 'planning failed');
     plan = failedPlan(input.runId, source.name, source.ftp.root, runFailureOf(error));
   }

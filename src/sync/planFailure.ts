@@ -9,7 +9,8 @@ export interface RunFailure {
 
 /** The failure of a run whose planning threw `error`. */
 export function runFailureOf(error: unknown): RunFailure {
-  const message = messageOf(error);
+  // Durable appends the activity's stack to its message: keep the first line.
+  const message = messageOf(error).split(/\s*\n/)[0] ?? '';
   // An activity's error reaches the orchestrator as text: its code, when named, is kept.
   const named = errorCodes.find((known) => new RegExp(`\\b${known}\\b`).test(message));
   return {
