@@ -10,7 +10,8 @@ import { asciiValue, type Metadata } from '../blob/metadata.js';
  */
 export interface RecordSink {
   open(): Promise<void>;
-  write(record: object): Promise<void>;
+  /** Returns a promise only when the caller must wait (backpressure). */
+  write(record: object): Promise<void> | void;
   close(): Promise<void>;
   abort(reason: unknown): Promise<void>;
 }
@@ -58,9 +59,9 @@ export class JsonLinesBlobSink implements RecordSink {
     this.upload.catch(() => {});
   }
 
-  async write(record: object): Promise<void> {
+  write(record: object): Promise<void> | void {
     this.pending += JSON.stringify(record) + '\n';
-    if (this.pending.length >= writeBatchChars) await this.flush();
+    if (this.pending.length >= writeBatchChars) return this.flush();
   }
 
   async close(): Promise<void> {

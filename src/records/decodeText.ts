@@ -1,4 +1,6 @@
+import { isAscii as nativeIsAscii } from 'node:buffer';
 import iconv from 'iconv-lite';
+import { countLineBreaks } from './lineBreaks.js';
 import { IngestError } from '../errors/IngestError.js';
 
 /** Bytes examined before `auto` commits to UTF-8 or the fallback. */
@@ -165,9 +167,9 @@ function completeUtf8Length(bytes: Buffer): number {
   return bytes.length;
 }
 
+/** Node's native check: a loop over every byte here cost more than the UTF-8 decode itself. */
 function isAscii(bytes: Buffer): boolean {
-  for (const byte of bytes) if (byte > 0x7f) return false;
-  return true;
+  return nativeIsAscii(bytes);
 }
 
 function loose(bytes: Buffer): string {
@@ -182,7 +184,7 @@ class LineCounter {
   private endedWithCr = false;
 
   breaksIn(text: string, end = text.length): number {
-    return (text.slice(0, end).match(/\r\n|\r|\n/g) ?? []).length;
+    return countLineBreaks(text, end);
   }
 
   checked(text: string): string {

@@ -9,17 +9,19 @@ export interface TextLine {
 }
 
 /**
- * Splits text chunks into lines at CRLF, LF or a lone CR, holding at most one line: a line
- * longer than `maxChars` fails with RECORD_TOO_LONG instead of growing without bound.
+ * Splits text chunks into lines at CRLF, LF or a lone CR, one batch per chunk, holding at most
+ * one partial line: a line longer than `maxChars` fails with RECORD_TOO_LONG instead of growing
+ * without bound.
  */
 export async function* splitLines(
   text: AsyncIterable<string>,
   maxChars: number,
-): AsyncGenerator<TextLine> {
+): AsyncGenerator<TextLine[]> {
   let buffer = '';
   let line = 1;
   let skipLf = false;
   for await (const chunk of text) {
+    const lines: TextLine[] = [];
     let start = 0;
     for (let i = 0; i < chunk.length; i++) {
       const char = chunk.charCodeAt(i);
@@ -31,7 +33,7 @@ export async function* splitLines(
       skipLf = false;
       if (char !== 10 && char !== 13) continue;
       buffer += chunk.slice(start, i);
-      yield { line: line++, text: buffer };
+      lines.push({ line: line++, text: buffer });
       buffer = '';
       start = i + 1;
       skipLf = char === 13;
@@ -43,8 +45,9 @@ export async function* splitLines(
         `Line ${line} is longer than MAX_RECORD_BYTES (${maxChars} characters)`,
         { line },
       );
+    if (lines.length > 0) yield lines;
   }
-  if (buffer !== '') yield { line, text: buffer };
+  if (buffer !== '') yield [{ line, text: buffer }];
 }
 
 /** Cuts fixed-width lines into the layout's fields; a line too short for the layout is rejected. */
@@ -52,28 +55,32 @@ export async function* parseFixedWidth(
   text: AsyncIterable<string>,
   format: RecordFormat,
   maxRecordChars: number,
-): AsyncGenerator<RowEvent> {
+): AsyncGenerator<RowEvent[]> {
   const needed = Math.max(...format.fields.map((field) => field.start));
   let headerPending = format.header;
-  for await (const { line, text: raw } of splitLines(text, maxRecordChars)) {
-    const isSkipped =
-      line <= format.skipRows ||
-      raw.trim() === '' ||
-      (format.comment !== undefined && raw.startsWith(format.comment));
-    if (isSkipped) continue;
-    if (headerPending) {
-      headerPending = false;
-      continue;
+  for await (const lines of splitLines(text, maxRecordChars)) {
+    const rows: RowEvent[] = [];
+    for (const { line, text: raw } of lines) {
+      const isSkipped =
+        line <= format.skipRows ||
+        raw.trim() === '' ||
+        (format.comment !== undefined && raw.startsWith(format.comment));
+      if (isSkipped) continue;
+      if (headerPending) {
+        headerPending = false;
+        continue;
+      }
+      if (raw.length < needed) {
+        const reason = `line has ${raw.length} characters; the layout needs at least ${needed}`;
+        rows.push({ kind: 'reject', line, raw, reason });
+        continue;
+      }
+      const fields = format.fields.map((field) => {
+        const value = raw.slice(field.start - 1, field.start - 1 + field.length);
+        return format.trim ? value.trim() : value;
+      });
+      rows.push({ kind: 'row', line, fields, raw: () => raw });
     }
-    if (raw.length < needed) {
-      const reason = `line has ${raw.length} characters; the layout needs at least ${needed}`;
-      yield { kind: 'reject', line, raw, reason };
-      continue;
-    }
-    const fields = format.fields.map((field) => {
-      const value = raw.slice(field.start - 1, field.start - 1 + field.length);
-      return format.trim ? value.trim() : value;
-    });
-    yield { kind: 'row', line, fields, raw: () => raw };
+    if (rows.length > 0) yield rows;
   }
 }

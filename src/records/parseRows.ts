@@ -1,7 +1,8 @@
-import { Readable } from 'node:stream';
-import { parse, type CsvError, type Options } from 'csv-parse';
+import { finished } from 'node:stream/promises';
+import { Parser, type CsvError, type Options } from 'csv-parse';
 import { IngestError } from '../errors/IngestError.js';
 import type { RecordFormat } from './formats.js';
+import { LineBreakCounter } from './lineBreaks.js';
 import { sniffDialect } from './sniffDialect.js';
 
 /** A physical row split into fields, or a row the parser could not split. */
@@ -30,15 +31,18 @@ const fatalParserCodes: Readonly<Record<string, 'CSV_QUOTE' | 'RECORD_TOO_LONG'>
 };
 
 /**
- * Splits delimited text into rows with csv-parse, streaming. Line numbers are those of the
- * row's first line in the file; `raw` is the row's text without its line break.
+ * Splits delimited text into rows with csv-parse, streaming, one batch of rows per text chunk:
+ * per-record async iteration cost more than the parsing itself. Line numbers are those of the
+ * row's first line in the file; `raw` is the row's text without its line break, cut from the
+ * recent text only when asked for, because csv-parse's own `raw` and `info` options copy every
+ * byte and build two objects per record.
  */
 export async function* parseDelimited(
   text: AsyncIterable<string>,
   format: RecordFormat,
   maxRecordChars: number,
   onDialect: (delimiter: string) => void = () => {},
-): AsyncGenerator<RowEvent> {
+): AsyncGenerator<RowEvent[]> {
   const iterator = text[Symbol.asyncIterator]();
   const head: string[] = [];
   let headLength = 0;
@@ -54,7 +58,8 @@ export async function* parseDelimited(
   const dialect = sniffDialect(head.join(''), format.delimiter, format.quote ?? undefined);
   onDialect(dialect.delimiter);
 
-  const rejects: RowEvent[] = [];
+  const recent = new RecentText();
+  let batch: RowEvent[] = [];
   const fromLine = format.skipRows + (dialect.hasSepLine ? 1 : 0) + 1;
   // The line the last row ended on: an unclosed quote opened on the line after it.
   let lastRowEnd = fromLine - 1;
@@ -71,45 +76,107 @@ export async function* parseDelimited(
     skip_empty_lines: true,
     record_delimiter: ['\r\n', '\n', '\r'],
     max_record_size: maxRecordChars,
-    info: true,
-    raw: true,
     skip_records_with_error: true,
-    on_record: (record: string[], context: { lines: number }) => {
-      lastRowEnd = context.lines;
-      return record;
-    },
-    on_skip: (error: CsvError | undefined, raw: string | undefined) => {
+    on_skip: (error: CsvError | undefined) => {
       const endLine = typeof error?.lines === 'number' ? error.lines : 0;
       const fatal = error === undefined ? undefined : fatalParserCodes[error.code];
       const line = fatal === 'CSV_QUOTE' ? lastRowEnd + 1 : endLine;
       if (fatal !== undefined)
         throw new IngestError(fatal, parserMessage(fatal, maxRecordChars, line), { line }, error);
       const reason = error?.message ?? 'unparseable row';
-      rejects.push({ kind: 'reject', line, raw: lastLines(raw ?? '', 1), reason });
+      batch.push({ kind: 'reject', line, raw: recent.lines(endLine, endLine), reason });
     },
   };
-  const parser = parse(options);
-  const input = Readable.from(concat(head, iterator, ended), { objectMode: false });
-  input.on('error', (error) => parser.destroy(error));
-  input.pipe(parser);
+  const parser = new RowParser(options, (fields, endLine) => {
+    lastRowEnd = endLine;
+    const breaks = fieldLineBreaks(fields);
+    const line = endLine - breaks;
+    batch.push({ kind: 'row', line, fields, raw: () => recent.lines(line, endLine) });
+  });
   try {
-    for await (const item of parser as AsyncIterable<ParsedItem>) {
-      while (rejects.length > 0) yield rejects.shift()!;
-      const breaks = item.record.reduce((sum, field) => sum + lineBreaks(field), 0);
-      const raw = () => lastLines(item.raw, breaks + 1);
-      yield { kind: 'row', line: item.info.lines - breaks, fields: item.record, raw };
+    for await (const chunk of concat(head, iterator, ended)) {
+      recent.add(chunk, lastRowEnd);
+      await parser.feed(chunk);
+      if (batch.length === 0) continue;
+      yield batch;
+      batch = [];
     }
-    while (rejects.length > 0) yield rejects.shift()!;
+    await parser.conclude();
+    if (batch.length > 0) yield batch;
   } finally {
-    input.destroy();
     parser.destroy();
   }
 }
 
-interface ParsedItem {
-  readonly record: string[];
-  readonly info: { readonly lines: number };
-  readonly raw: string;
+/**
+ * csv-parse's stream, fed by hand: each record arrives through `push` while `feed` writes its
+ * chunk, so a whole chunk's rows are known when the write completes. `info.lines` is read at
+ * that moment: it is the line the record ended on.
+ */
+class RowParser extends Parser {
+  constructor(
+    options: Options,
+    private readonly onRow: (fields: string[], endLine: number) => void,
+  ) {
+    super(options);
+    // Failures reach the caller through `feed` and `conclude`; this only keeps them off the
+    // process's uncaught-error path.
+    this.on('error', () => undefined);
+  }
+
+  override push(record: unknown): boolean {
+    if (record === null) return super.push(null);
+    this.onRow(record as string[], this.info.lines);
+    return true;
+  }
+
+  feed(chunk: string): Promise<void> {
+    return new Promise((done, fail) =>
+      this.write(chunk, (error) => (error ? fail(error) : done())),
+    );
+  }
+
+  async conclude(): Promise<void> {
+    this.end();
+    await finished(this, { readable: false });
+  }
+}
+
+/**
+ * The text since the row in progress began, so a rejected row's raw text can be cut out of it
+ * by line numbers; older chunks are dropped as rows complete.
+ */
+class RecentText {
+  readonly #chunks: { text: string; firstLine: number }[] = [];
+  readonly #counter = new LineBreakCounter();
+  /** The held text split into lines, made on the first reject after a change. */
+  #split?: string[];
+
+  add(text: string, lastRowEnd: number): void {
+    const firstLine = this.#counter.line;
+    this.#counter.count(text);
+    // A chunk that ends before the last completed row holds no line a later row can need.
+    while (this.#chunks.length > 0 && this.#endLineOf(0) < lastRowEnd) this.#chunks.shift();
+    this.#chunks.push({ text, firstLine });
+    this.#split = undefined;
+  }
+
+  /** Lines `from`..`to` joined by LF, as far as they are still held. */
+  lines(from: number, to: number): string {
+    const first = this.#chunks[0];
+    if (first === undefined) return '';
+    this.#split ??= this.#chunks
+      .map((chunk) => chunk.text)
+      .join('')
+      .split(/\r\n|\r|\n/);
+    const start = Math.max(0, from - first.firstLine);
+    return this.#split.slice(start, to - first.firstLine + 1).join('\n');
+  }
+
+  #endLineOf(index: number): number {
+    const next = this.#chunks[index + 1];
+    return next === undefined ? this.#counter.line : next.firstLine;
+  }
 }
 
 async function* concat(
@@ -128,20 +195,15 @@ function parserMessage(code: 'CSV_QUOTE' | 'RECORD_TOO_LONG', max: number, line:
     : `Record at line ${line} is longer than MAX_RECORD_BYTES (${max} characters)`;
 }
 
-function lineBreaks(text: string): number {
+/** Line breaks inside a row's quoted fields; a native search first, since most rows have none. */
+function fieldLineBreaks(fields: readonly string[]): number {
   let count = 0;
-  for (let i = 0; i < text.length; i++) {
-    const char = text.charCodeAt(i);
-    if (char === 10 || (char === 13 && text.charCodeAt(i + 1) !== 10)) count++;
+  for (const field of fields) {
+    if (field.indexOf('\n') < 0 && field.indexOf('\r') < 0) continue;
+    for (let i = 0; i < field.length; i++) {
+      const char = field.charCodeAt(i);
+      if (char === 10 || (char === 13 && field.charCodeAt(i + 1) !== 10)) count++;
+    }
   }
   return count;
-}
-
-/**
- * csv-parse's raw text of a row can start with the tail of earlier skipped lines (comments,
- * blank lines); the row itself is its last `count` lines.
- */
-function lastLines(raw: string, count: number): string {
-  const lines = raw.replace(/(\r\n|\r|\n)$/, '').split(/\r\n|\r|\n/);
-  return lines.slice(-count).join('\n');
 }

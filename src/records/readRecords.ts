@@ -21,10 +21,13 @@ export interface RecordCounts {
   rejected: number;
 }
 
-/** Where records go, awaited one at a time so a slow sink slows the read (backpressure). */
+/**
+ * Where records go, one at a time; a returned promise is awaited, so a slow sink slows the read
+ * (backpressure). A sink with room returns nothing: awaiting every record cost more than typing it.
+ */
 export interface RecordHandlers {
-  valid(record: TypedRecord): Promise<void>;
-  rejected(record: RejectedRecord): Promise<void>;
+  valid(record: TypedRecord): Promise<void> | void;
+  rejected(record: RejectedRecord): Promise<void> | void;
 }
 
 /** What was decided about a file while reading it. */
@@ -57,27 +60,31 @@ export async function readRecords(
   const schema = new Map<string, ColumnSpec>(format.columns.map((c) => [c.name, c]));
   let names = initialNames(format);
 
-  for await (const row of rows) {
-    if (row.kind === 'row' && names === undefined && format.header) {
-      names = uniqueNames(row.fields);
-      checkSchemaNames(schema, names);
-      continue;
-    }
-    if (row.kind === 'row' && names === undefined) names = uniqueNames(row.fields.map(() => ''));
-    counts.total++;
-    const result =
-      row.kind === 'reject'
-        ? { ok: false as const, reason: row.reason }
-        : row.fields.length !== names!.length
-          ? { ok: false as const, reason: fieldCountReason(names!.length, row.fields.length) }
-          : typeRecord(names!, row.fields, schema);
-    if (result.ok) {
-      counts.valid++;
-      await handlers.valid(result.record);
-    } else {
-      counts.rejected++;
-      const raw = row.kind === 'row' ? row.raw() : row.raw;
-      await handlers.rejected({ line: row.line, raw, reason: result.reason });
+  for await (const batch of rows) {
+    for (const row of batch) {
+      if (row.kind === 'row' && names === undefined && format.header) {
+        names = uniqueNames(row.fields);
+        checkSchemaNames(schema, names);
+        continue;
+      }
+      if (row.kind === 'row' && names === undefined) names = uniqueNames(row.fields.map(() => ''));
+      counts.total++;
+      const result =
+        row.kind === 'reject'
+          ? { ok: false as const, reason: row.reason }
+          : row.fields.length !== names!.length
+            ? { ok: false as const, reason: fieldCountReason(names!.length, row.fields.length) }
+            : typeRecord(names!, row.fields, schema);
+      let written: Promise<void> | void;
+      if (result.ok) {
+        counts.valid++;
+        written = handlers.valid(result.record);
+      } else {
+        counts.rejected++;
+        const raw = row.kind === 'row' ? row.raw() : row.raw;
+        written = handlers.rejected({ line: row.line, raw, reason: result.reason });
+      }
+      if (written !== undefined) await written;
     }
   }
 }

@@ -21,7 +21,8 @@ export function typeRecord(
   schema: ReadonlyMap<string, ColumnSpec>,
 ): TypeResult {
   const record: TypedRecord = {};
-  for (const [index, name] of names.entries()) {
+  for (let index = 0; index < names.length; index++) {
+    const name = names[index];
     const text = fields[index] ?? '';
     const column = schema.get(name);
     if (column === undefined) {
@@ -70,7 +71,7 @@ function convert(column: ColumnSpec, text: string): Converted {
 
 function withoutThousands(column: ColumnSpec, text: string): string {
   const separator = column.thousandsSeparator;
-  return separator === undefined ? text.trim() : text.trim().split(separator).join('');
+  return separator === undefined ? text.trim() : text.trim().replaceAll(separator, '');
 }
 
 function toInteger(column: ColumnSpec, text: string): Converted {
@@ -82,7 +83,9 @@ function toInteger(column: ColumnSpec, text: string): Converted {
 }
 
 function toDecimal(column: ColumnSpec, text: string): Converted {
-  const plain = withoutThousands(column, text).split(column.decimalSeparator).join('.');
+  const digits = withoutThousands(column, text);
+  const separator = column.decimalSeparator;
+  const plain = separator === '.' ? digits : digits.replaceAll(separator, '.');
   if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(plain))
     return { error: `"${text}" is not a decimal number` };
   return Number(plain);
@@ -113,6 +116,7 @@ function datePattern(pattern: string): RegExp {
 
 /** `YYYY-MM-DD` for date patterns, `YYYY-MM-DDTHH:mm:ss` when the pattern has a time. */
 function toIsoDate(pattern: string, text: string): Converted {
+  if (pattern === 'YYYY-MM-DD' && isPlainIsoDate(text)) return text;
   const groups = datePattern(pattern).exec(text.trim())?.groups;
   if (groups === undefined) return { error: `"${text}" does not match date pattern ${pattern}` };
   const [year, month, day] = [Number(groups.year), Number(groups.month), Number(groups.day)];
@@ -125,4 +129,19 @@ function toIsoDate(pattern: string, text: string): Converted {
   if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59)
     return { error: `"${text}" is not a valid time` };
   return `${date}T${hour}:${minute}:${second}`;
+}
+
+const isDigit = (code: number) => code >= 48 && code <= 57;
+
+/**
+ * The default pattern's common case, checked by character: a date such as `2025-03-14` with a
+ * day every month has is already its own ISO form, without a regex match or a Date. Anything
+ * else (day 29–31, spaces, other patterns) takes the full check.
+ */
+function isPlainIsoDate(text: string): boolean {
+  if (text.length !== 10 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return false;
+  for (const at of [0, 1, 2, 3, 5, 6, 8, 9]) if (!isDigit(text.charCodeAt(at))) return false;
+  const month = (text.charCodeAt(5) - 48) * 10 + text.charCodeAt(6) - 48;
+  const day = (text.charCodeAt(8) - 48) * 10 + text.charCodeAt(9) - 48;
+  return month >= 1 && month <= 12 && day >= 1 && day <= 28;
 }
