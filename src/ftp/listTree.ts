@@ -70,7 +70,12 @@ export async function listTree(
     settings.exclude.filter((glob) => glob.endsWith('/**')).map((glob) => glob.slice(0, -3)),
     false,
   );
-  const isSelected = (path: string) => isIncluded(path) && !isExcluded(path);
+  const isWanted = (path: string) => isIncluded(path) && !isExcluded(path);
+  // `FTP_INCLUDE=*.csv` would hide `x.csv.done`: a marker is listed whenever its file would be.
+  const suffix = settings.doneSuffix;
+  const isSelected = (path: string) =>
+    isWanted(path) ||
+    (suffix !== undefined && path.endsWith(suffix) && isWanted(path.slice(0, -suffix.length)));
   const found: Found[] = [];
   const problems: ListingProblem[] = [];
   const visited = new Set<string>();

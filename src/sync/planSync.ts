@@ -6,6 +6,13 @@ import { blobNameFor, sourcePrefix } from '../naming/blobName.js';
 import { incomingContainer, type SyncDeps } from './SyncDeps.js';
 import type { PlanReason, PlannedFile, RemoteFile, StoredFile } from './types.js';
 import type { RunFailure } from './planFailure.js';
+import {
+  isSettled,
+  readListingState,
+  sightingOf,
+  writeListingState,
+  type Sighting,
+} from './listingState.js';
 
 /** Options for one run. */
 export interface PlanOptions {
@@ -45,9 +52,10 @@ export async function planSync(
 ): Promise<Plan> {
   const log = deps.log.child({ runId, source: source.name });
   const pool = deps.pools.get(source);
-  const [listing, stored] = await Promise.all([
+  const [listing, stored, seen] = await Promise.all([
     listTree(pool, source.ftp, log, { paths: options.paths }),
     readStoredFiles(deps, source.name),
+    readListingState(deps, source.name),
   ]);
 
   const now = deps.now().getTime();
@@ -62,6 +70,7 @@ export async function planSync(
   const problems: ListingProblem[] = [...listing.problems];
   const transfers: PlannedFile[] = [];
   const candidates = withoutDoneMarkers(listing.files, source.ftp.doneSuffix);
+  const sightings = new Map<string, Sighting>();
   for (const file of candidates.files) {
     let blobName: string;
     try {
@@ -71,10 +80,19 @@ export async function planSync(
       continue;
     }
     const existing = stored.get(blobName);
+    // A file without a usable time has no age: it must keep its size across listings instead.
+    const sighting =
+      file.modified === undefined ? sightingOf(file, seen.get(file.path), deps.now()) : undefined;
+    const settled =
+      sighting === undefined ||
+      source.ftp.minAgeSeconds === 0 ||
+      (existing !== undefined && isUnchanged(file, existing)) ||
+      isSettled(sighting, seen.get(file.path), now, source.ftp.minAgeSeconds);
     const reason = decide(file, existing, {
       force: options.force === true,
-      stable: isStable(file, now, source.ftp.minAgeSeconds) && candidates.isDone(file),
+      stable: isStable(file, now, source.ftp.minAgeSeconds) && candidates.isDone(file) && settled,
     });
+    if (sighting !== undefined && reason !== 'unchanged') sightings.set(file.path, sighting);
     counts[reason] += 1;
     if (reason === 'unchanged' || reason === 'unstable') continue;
     transfers.push({
@@ -86,6 +104,14 @@ export async function planSync(
     });
   }
   transfers.sort((a, b) => b.size - a.size || a.path.localeCompare(b.path));
+  // A sub-tree run leaves the sightings of the rest of the tree as they were.
+  if (options.paths !== undefined)
+    for (const [path, sighting] of seen)
+      if (!isUnder(path, options.paths)) sightings.set(path, sighting);
+  if (seen.size > 0 || sightings.size > 0)
+    await writeListingState(deps, source.name, sightings).catch((error: unknown) =>
+      log.warn({ err: error }, 'listing state not saved: undated files wait one more run'),
+    );
 
   const plan: Plan = {
     runId,
@@ -123,7 +149,8 @@ export function isUnchanged(file: RemoteFile, existing: StoredFile): boolean {
 
 /**
  * Old enough that the vendor has finished writing it. A file with no server time cannot be
- * judged by age and counts as stable; a time in the future (a server clock ahead of ours, or a
+ * judged by age and passes here; the plan then asks the listing state whether its size held
+ * (listingState.ts). A time in the future (a server clock ahead of ours, or a
  * wrong FTP_TIMEZONE) counts as young until it has passed.
  */
 export function isStable(file: RemoteFile, nowMs: number, minAgeSeconds: number): boolean {
@@ -142,6 +169,13 @@ function withoutDoneMarkers(files: readonly RemoteFile[], suffix: string | undef
     files: files.filter((f) => !markers.has(f.path)),
     isDone: (file: RemoteFile) => markers.has(file.path + suffix),
   };
+}
+
+function isUnder(path: string, roots: readonly string[]): boolean {
+  return roots.some((root) => {
+    const prefix = root.replace(/^\/+|\/+$/g, '');
+    return prefix === '' || path === prefix || path.startsWith(prefix + '/');
+  });
 }
 
 async function readStoredFiles(deps: SyncDeps, source: string): Promise<Map<string, StoredFile>> {

@@ -18,8 +18,11 @@ export interface RunningAzurite {
   readonly port: number;
   /** Stops the process; with `keepData` a later `restart()` finds the same blobs. */
   stop(): Promise<void>;
-  /** Starts it again on the same port (for outage tests; needs `persistent: true`). */
-  restart(): Promise<void>;
+  /**
+   * Starts it again on the same port after `downMs` (default 0) without it, for outage tests;
+   * needs `persistent: true`.
+   */
+  restart(downMs?: number): Promise<void>;
 }
 
 export interface AzuriteOptions {
@@ -78,8 +81,9 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
       await halt();
       await rm(location, { recursive: true, force: true });
     },
-    async restart() {
+    async restart(downMs = 0) {
       await halt();
+      await delay(downMs);
       await launch();
     },
   };

@@ -29,6 +29,8 @@ export class FtpProxy {
   connections = 0;
   /** Cuts still to apply, each to the next download that reaches its byte. */
   readonly cuts: Cut[] = [];
+  /** While set, downloads are relayed at this rate, so a run lasts long enough to overlap. */
+  bytesPerSecond?: number;
   /** While set, replies and data stop flowing once a client sends a command matching it. */
   stallOn?: RegExp;
   /** Stalled sockets, released (destroyed) by `stop`. */
@@ -145,6 +147,10 @@ export class FtpProxy {
         relayed += chunk.length;
         this.retrievedBytes += chunk.length;
         client.write(chunk);
+        if (this.bytesPerSecond !== undefined) {
+          upstream.pause();
+          setTimeout(() => upstream.resume(), (chunk.length / this.bytesPerSecond) * 1000);
+        }
       });
       client.on('data', (chunk: Buffer) => upstream.write(chunk));
     });

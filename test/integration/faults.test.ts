@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { utimesSync, writeFileSync } from 'node:fs';
 import { chmod, link, mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,9 @@ import { runSync, type RunReport, type RunOptions } from '../../src/sync/runSync
 import { createSyncDeps, type SyncDeps } from '../../src/sync/SyncDeps.js';
 import { Logger } from '../../src/telemetry/logger.js';
 import { startAzurite, type RunningAzurite } from '../helpers/azurite.js';
+import { cli } from '../helpers/cli.js';
 import { startVsftpd, type RunningFtpServer, type SkipReason } from '../helpers/ftpServers.js';
+import { ScriptedFtpServer } from '../helpers/scriptedFtp.js';
 import { FtpProxy, seededRandom, type Cut } from '../helpers/tcpProxy.js';
 
 const hourAgo = new Date(Math.floor(Date.now() / 1000) * 1000 - 3600_000);
@@ -87,7 +90,7 @@ function watchForPartialBlobs(container: ContainerClient) {
 }
 
 describe('connections cut at random points of a transfer', () => {
-  const trials = 20;
+  const trials = Number(process.env.FTP_INGEST_CUT_TRIALS ?? 20);
   const seed = 20261203;
   const size = 9 * 1024 * 1024 + 12_345;
   const content = randomBytes(size);
@@ -168,5 +171,299 @@ describe('connections cut at random points of a transfer', () => {
     t.diagnostic(
       `${trials} trials (${resumedTrials} resumed with REST), seed ${seed}, all byte-identical:\n${outcomes.join('\n')}`,
     );
+  });
+});
+
+describe('a server with fewer connections than configured', () => {
+  let root: string;
+  let server: RunningFtpServer | SkipReason;
+  let azurite: RunningAzurite;
+  const files = Array.from({ length: 12 }, (_, i) => [`f${i}.csv`, `id\n${i}\n`.repeat(2000)]);
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'ftp-busy-'));
+    await chmod(root, 0o755);
+    for (const [name, content] of files) {
+      await writeFile(join(root, name), content);
+      await utimes(join(root, name), hourAgo, hourAgo);
+    }
+    [server, azurite] = await Promise.all([startVsftpd(root, { maxPerIp: 2 }), startAzurite()]);
+  });
+  after(async () => {
+    if (server !== undefined && !('skip' in server)) await server.stop();
+    await azurite?.stop();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('adapts to 421 "too many connections" and moves every file (2 allowed, 8 configured)', async (t) => {
+    if ('skip' in server) return t.skip(server.skip);
+    const env = { ...baseEnv(server.port, azurite, server), FTP_MAX_CONNECTIONS: '8' };
+    const { report, logs } = await syncWith(env);
+    assert.equal(report.summary.failed, 0, logs.join('\n'));
+    assert.equal(report.summary.transferred, files.length);
+    assert.ok(
+      logs.some((line) => /too many connections: using fewer/.test(line)),
+      logs.join('\n'),
+    );
+  });
+});
+
+describe('files still being written', () => {
+  let azurite: RunningAzurite;
+  before(async () => {
+    azurite = await startAzurite();
+  });
+  after(async () => {
+    await azurite?.stop();
+  });
+
+  it('waits until an undated file keeps its size for the minimum age', async () => {
+    const growing = { path: '/in/growing.csv', content: Buffer.from('id\n1\n') };
+    // `2026-12-03 10:00` parses as a listing but says nothing usable; MDTM is refused.
+    const server = await new ScriptedFtpServer({
+      files: [growing],
+      listTime: '2026-12-03 10:00',
+    }).start();
+    try {
+      const env = {
+        FTP_HOST: server.host,
+        FTP_PORT: String(server.port),
+        FTP_USER: server.user,
+        FTP_PASSWORD: server.password,
+        FTP_MIN_AGE_SECONDS: '1',
+        AzureWebJobsStorage: azurite.connectionString,
+        SOURCE_NAME: 'growing',
+        LOG_LEVEL: 'warn',
+      };
+      const blob = azurite.blobService
+        .getContainerClient('incoming')
+        .getBlobClient('growing/in/growing.csv');
+
+      const first = await syncWith(env);
+      assert.equal(first.report.summary.unstable, 1, 'first sighting: no time, no history');
+      growing.content = Buffer.concat([growing.content, Buffer.from('2\n')]);
+      const second = await syncWith(env);
+      assert.equal(second.report.summary.unstable, 1, 'the size changed since the last listing');
+      assert.equal(await blob.exists(), false);
+      await sleep(1100);
+      const third = await syncWith(env);
+      assert.equal(third.report.summary.transferred, 1, third.logs.join('\n'));
+      assert.equal((await blob.downloadToBuffer()).toString(), 'id\n1\n2\n');
+      const fourth = await syncWith(env);
+      assert.equal(fourth.report.summary.unchanged, 1, 'committed, so no longer waiting');
+      const state = await azurite.blobService
+        .getContainerClient('ingest-runs')
+        .getBlobClient('growing/listing-state.json')
+        .downloadToBuffer();
+      assert.deepEqual(JSON.parse(state.toString()), { files: {} }, 'nothing left waiting');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('moves a file only once its done marker exists, even with an include glob', async (t) => {
+    const root = await mkdtemp(join(tmpdir(), 'ftp-done-'));
+    await chmod(root, 0o755);
+    const server = await startVsftpd(root);
+    if ('skip' in server) return t.skip(server.skip);
+    try {
+      await writeFile(join(root, 'orders.csv'), 'id\n1\n');
+      await utimes(join(root, 'orders.csv'), hourAgo, hourAgo);
+      const env = {
+        ...baseEnv(server.port, azurite, server),
+        SOURCE_NAME: 'marked',
+        FTP_DONE_SUFFIX: '.done',
+        FTP_INCLUDE: '*.csv',
+      };
+      const waiting = await syncWith(env);
+      assert.equal(waiting.report.summary.unstable, 1);
+      assert.equal(waiting.report.summary.transferred, 0);
+
+      await writeFile(join(root, 'orders.csv.done'), '');
+      await utimes(join(root, 'orders.csv.done'), hourAgo, hourAgo);
+      const done = await syncWith(env);
+      assert.equal(done.report.summary.transferred, 1, done.logs.join('\n'));
+      const names: string[] = [];
+      for await (const blob of azurite.blobService
+        .getContainerClient('incoming')
+        .listBlobsFlat({ prefix: 'marked/' }))
+        names.push(blob.name);
+      assert.deepEqual(names, ['marked/orders.csv'], 'the marker itself is never transferred');
+    } finally {
+      await server.stop();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('storage restarting during uploads', () => {
+  let root: string;
+  let server: RunningFtpServer | SkipReason;
+  let azurite: RunningAzurite;
+  const contents = Array.from({ length: 4 }, () => randomBytes(12 * 1024 * 1024));
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'ftp-azurite-'));
+    await chmod(root, 0o755);
+    for (const [i, content] of contents.entries()) {
+      await writeFile(join(root, `big-${i}.bin`), content);
+      await utimes(join(root, `big-${i}.bin`), hourAgo, hourAgo);
+    }
+    [server, azurite] = await Promise.all([startVsftpd(root), startAzurite({ persistent: true })]);
+    // Azurite saves its container list lazily: a restart right after creating containers can
+    // forget them, which no real account does. Create them and restart once so they are saved.
+    for (const name of ['incoming', 'processed', 'ingest-runs'])
+      await azurite.blobService.getContainerClient(name).createIfNotExists();
+    await azurite.restart();
+  });
+  after(async () => {
+    if (server !== undefined && !('skip' in server)) await server.stop();
+    await azurite?.stop();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('rides out an Azurite restart and commits nothing half-written', async (t) => {
+    if ('skip' in server) return t.skip(server.skip);
+    const env = { ...baseEnv(server.port, azurite, server), SOURCE_NAME: 'outage' };
+    const incoming = azurite.blobService.getContainerClient('incoming');
+    const watcher = watchForPartialBlobs(incoming);
+    let restarted: Promise<void> | undefined;
+    const { report, logs } = await syncWith(env, {
+      onFile: () => {
+        // Down for two seconds right after the first commit, while the others upload.
+        restarted ??= azurite.restart(2000);
+      },
+    });
+    await restarted;
+    await watcher.stop();
+    assert.ok(restarted !== undefined, 'the restart happened during the run');
+    assert.equal(report.summary.failed, 0, logs.join('\n'));
+    assert.equal(report.summary.transferred, contents.length);
+    for (const [i, content] of contents.entries()) {
+      const stored = await incoming.getBlobClient(`outage/big-${i}.bin`).downloadToBuffer();
+      assert.ok(stored.equals(content), `big-${i}.bin differs`);
+    }
+    assert.deepEqual(watcher.violations, []);
+  });
+});
+
+describe('a file that changes between listing and download', () => {
+  let root: string;
+  let server: RunningFtpServer | SkipReason;
+  let azurite: RunningAzurite;
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'ftp-changing-'));
+    await chmod(root, 0o755);
+    [server, azurite] = await Promise.all([startVsftpd(root), startAzurite()]);
+  });
+  after(async () => {
+    if (server !== undefined && !('skip' in server)) await server.stop();
+    await azurite?.stop();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  for (const [change, edit] of [
+    ['grows', 'id\n1\n2\n3\n'],
+    ['shrinks', 'id\n'],
+  ] as const) {
+    it(`fails a file that ${change} with FILE_CHANGED, commits nothing, and the next run takes it`, async (t) => {
+      if ('skip' in server) return t.skip(server.skip);
+      const path = join(root, `${change}.csv`);
+      await writeFile(path, 'id\n1\n2\n');
+      await utimes(path, hourAgo, hourAgo);
+      const env = { ...baseEnv(server.port, azurite, server), SOURCE_NAME: `changes-${change}` };
+      const later = new Date(hourAgo.getTime() + 60_000);
+      const { report } = await syncWith(env, {
+        onPlan: () => {
+          writeFileSync(path, edit);
+          utimesSync(path, later, later);
+        },
+      });
+      assert.equal(report.summary.failed, 1);
+      assert.equal(report.summary.failures[0]?.errorCode, 'FILE_CHANGED');
+      assert.match(report.summary.failures[0]?.error ?? '', /nothing was committed/);
+      const blob = azurite.blobService
+        .getContainerClient('incoming')
+        .getBlobClient(`changes-${change}/${change}.csv`);
+      assert.equal(await blob.exists(), false);
+
+      const next = await syncWith(env);
+      assert.equal(next.report.summary.transferred, 1);
+      assert.equal((await blob.downloadToBuffer()).toString(), edit);
+    });
+  }
+});
+
+describe('a server that stops answering, and two runs at once', () => {
+  let root: string;
+  let server: RunningFtpServer | SkipReason;
+  let azurite: RunningAzurite;
+  let proxy: FtpProxy;
+  const big = randomBytes(3 * 1024 * 1024);
+
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'ftp-stall-'));
+    await chmod(root, 0o755);
+    await mkdir(join(root, 'in'));
+    await writeFile(join(root, 'in/big.bin'), big);
+    await utimes(join(root, 'in/big.bin'), hourAgo, hourAgo);
+    [server, azurite] = await Promise.all([startVsftpd(root), startAzurite()]);
+    if (!('skip' in server)) proxy = await new FtpProxy({ targetPort: server.port }).start();
+  });
+  after(async () => {
+    await proxy?.stop();
+    if (server !== undefined && !('skip' in server)) await server.stop();
+    await azurite?.stop();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('fails cleanly within the timeout when a listing stalls, and the next run starts fresh', async (t) => {
+    if ('skip' in server) return t.skip(server.skip);
+    const env = {
+      ...baseEnv(proxy.port, azurite, server),
+      SOURCE_NAME: 'stalled',
+      FTP_TIMEOUT_SECONDS: '2',
+    };
+    proxy.stallOn = /^(LIST|MLSD)/i;
+    const started = Date.now();
+    const stalled = await cli(['sync', '--no-progress', '--no-process'], env);
+    const elapsed = Date.now() - started;
+    assert.equal(stalled.code, 1);
+    assert.match(stalled.err, /did not answer in time/);
+    assert.ok(elapsed < 10_000, `took ${elapsed} ms with a 2 s timeout`);
+
+    proxy.stallOn = undefined;
+    const fresh = await cli(['sync', '--json', '--no-progress', '--no-process'], env);
+    assert.equal(fresh.code, 0, fresh.err);
+    assert.equal((JSON.parse(fresh.out) as { transferred: number }).transferred, 1);
+  });
+
+  it('refuses a second sync of the same source while the first holds the lock', async (t) => {
+    if ('skip' in server) return t.skip(server.skip);
+    const env = { ...baseEnv(proxy.port, azurite, server), SOURCE_NAME: 'locked' };
+    proxy.bytesPerSecond = 1024 * 1024;
+    try {
+      const first = cli(['sync', '--json', '--no-progress', '--no-process'], env);
+      const lock = azurite.blobService
+        .getContainerClient('ingest-runs')
+        .getBlobClient('locked/sync.lock');
+      for (let i = 0; i < 100; i++) {
+        const leased = await lock.getProperties().then(
+          (p) => p.leaseState === 'leased',
+          () => false,
+        );
+        if (leased) break;
+        await sleep(50);
+      }
+      const second = await cli(['sync', '--no-progress', '--no-process'], env);
+      assert.equal(second.code, 1);
+      assert.match(second.err, /SOURCE_LOCKED|already being synced/);
+      const done = await first;
+      assert.equal(done.code, 0, done.err);
+      assert.equal((JSON.parse(done.out) as { transferred: number }).transferred, 1);
+    } finally {
+      proxy.bytesPerSecond = undefined;
+    }
   });
 });
