@@ -161,7 +161,7 @@ function ingestEnv(context: Context, azurite: RunningAzurite, root: string) {
 
 /** `ftp-ingest sync` as an operator runs it; fails the bench when a file did not arrive. */
 async function ingest(context: Context, azurite: RunningAzurite, root: string, files: number) {
-  const args = [cliPath, 'sync', '--json', '--no-progress', '--no-process'];
+  const args = [...profiling(), cliPath, 'sync', '--json', '--no-progress', '--no-process'];
   const sample = await measure(process.execPath, args, {
     env: ingestEnv(context, azurite, root),
   });
@@ -169,6 +169,12 @@ async function ingest(context: Context, azurite: RunningAzurite, root: string, f
   if (summary.transferred !== files || summary.failed !== 0)
     throw new Error(`ftp-ingest moved ${summary.transferred} of ${files} files: ${sample.stdout}`);
   return sample;
+}
+
+/** With BENCH_CPU_PROFILE=<dir>, every ftp-ingest run writes a V8 CPU profile there. */
+function profiling(): string[] {
+  const dir = process.env.BENCH_CPU_PROFILE;
+  return dir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', dir];
 }
 
 let obscured: string | undefined;
@@ -377,9 +383,8 @@ async function processing(context: Context): Promise<Row[]> {
     });
     const env = ingestEnv(context, azurite, '/');
     for (let rep = 1; rep <= context.reps; rep++) {
-      const sample = await measure(process.execPath, [cliPath, 'process', blobName, '--json'], {
-        env,
-      });
+      const args = [...profiling(), cliPath, 'process', blobName, '--json'];
+      const sample = await measure(process.execPath, args, { env });
       const [result] = JSON.parse(sample.stdout) as { status: string; recordsValid: number }[];
       if (result.status !== 'processed') throw new Error(`processing failed: ${sample.stdout}`);
       context.log(

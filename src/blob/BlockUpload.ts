@@ -5,7 +5,7 @@ import type { Metadata } from './metadata.js';
 
 /** How a BlockUpload uses memory and the network. */
 export interface BlockUploadOptions {
-  /** Bytes per staged block. Default 8 MiB. Memory is about `blockSize × (concurrency + 1)`. */
+  /** Bytes per staged block. Default 4 MiB. Memory is about `blockSize × (concurrency + 1)`. */
   readonly blockSize?: number;
   /** Blocks staged at once. Default 4. */
   readonly concurrency?: number;
@@ -20,7 +20,8 @@ export interface UploadDigest {
   readonly sha256: string;
 }
 
-const defaultBlockSize = 8 * 1024 * 1024;
+// 4 MiB: as fast as 8 MiB against Azurite here, and half the pooled memory (measured in bench/).
+const defaultBlockSize = 4 * 1024 * 1024;
 const maxBlocks = 50_000;
 const maxBlockSize = 4000 * 1024 * 1024;
 

@@ -14,7 +14,7 @@ import type { PlannedFile, TransferOutcome } from './types.js';
 
 /** Tuning for one file's transfer. */
 export interface TransferTuning {
-  /** Staged block size in bytes. Default 8 MiB. */
+  /** Staged block size in bytes. Default 4 MiB. */
   readonly blockSize?: number;
   /** Blocks staged at once per file. Default 4. */
   readonly blockConcurrency?: number;
