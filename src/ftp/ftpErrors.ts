@@ -33,6 +33,11 @@ export function isTooManyConnections(error: unknown): boolean {
   );
 }
 
+/** basic-ftp's answer to a LIST reply that is neither Unix, DOS nor MLSD. */
+export function isUnreadableListing(error: unknown): boolean {
+  return error instanceof Error && /only supports MLSD, Unix- or DOS-style/.test(error.message);
+}
+
 /** Classifies an FTP failure by reply code or socket error into the app's one error type. */
 export function toIngestError(
   error: unknown,
@@ -58,6 +63,8 @@ export function toIngestError(
       operation === 'list' ? 'FTP_LIST' : operation === 'connect' ? 'FTP_CONNECT' : 'FTP_TRANSFER',
       'FTP connection lost',
     );
+  if (isUnreadableListing(error))
+    return make('FTP_PROTOCOL', 'FTP listing in a format that cannot be read');
   if (/exceeded maximum allowed size|Invalid command/i.test(message))
     return make('FTP_PROTOCOL', 'FTP command refused by the client library');
   return make('INTERNAL', 'Unexpected FTP failure');

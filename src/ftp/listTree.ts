@@ -3,7 +3,7 @@ import picomatch from 'picomatch';
 import type { FtpSettings } from '../config/settings.js';
 import type { RemoteFile } from '../sync/types.js';
 import type { Logger } from '../telemetry/logger.js';
-import { toIngestError } from './ftpErrors.js';
+import { isUnreadableListing, toIngestError } from './ftpErrors.js';
 import type { FtpPool } from './FtpPool.js';
 import { isoSeconds, readListedTime } from './listTime.js';
 import { absolutePath, childPath } from './remotePath.js';
@@ -91,6 +91,12 @@ export async function listTree(
       try {
         listed = await client.list(remote);
       } catch (error) {
+        // basic-ftp rejects a listing it cannot parse after the transfer ended: the session is
+        // fine, and one vendor folder in an odd format must not hide all the others.
+        if (isUnreadableListing(error) && folder.depth > 0) {
+          problems.push({ path: folder.path, reason: `listing in an unknown format: not listed` });
+          return [];
+        }
         if (!(error instanceof FTPError) || error.code !== 550 || folder.depth === 0) throw error;
         problems.push({ path: folder.path, reason: `cannot list folder: ${error.message.trim()}` });
         return [];
