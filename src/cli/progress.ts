@@ -6,12 +6,14 @@ import type { TransferResult } from '../sync/types.js';
 export interface RunProgress {
   onPlan(plan: Plan): void;
   onFile(result: TransferResult): void;
+  onBytes(bytes: number): void;
   stop(): void;
 }
 
 /** A byte-based progress bar on stderr when it is a terminal. */
 export function createProgress(enabled: boolean): RunProgress {
-  if (!enabled || !process.stderr.isTTY) return { onPlan() {}, onFile() {}, stop() {} };
+  if (!enabled || !process.stderr.isTTY)
+    return { onPlan() {}, onFile() {}, onBytes() {}, stop() {} };
   const bar = new SingleBar(
     {
       stream: process.stderr,
@@ -33,10 +35,14 @@ export function createProgress(enabled: boolean): RunProgress {
       if (planned > 0)
         bar.start(Math.max(1, total), 0, { files, planned, mb: mb(0), totalMb: mb(total) });
     },
-    onFile(result) {
+    onFile() {
       files += 1;
-      const file = result.bytes;
-      done += file;
+      bar.update(Math.min(done, total), { files, planned, mb: mb(done), totalMb: mb(total) });
+    },
+    // Bytes as they arrive, so a single large file moves the bar too. A resumed download
+    // counts its repeated bytes again; the bar is capped at the planned total.
+    onBytes(bytes) {
+      done += bytes;
       bar.update(Math.min(done, total), { files, planned, mb: mb(done), totalMb: mb(total) });
     },
     stop() {

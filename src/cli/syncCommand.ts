@@ -37,6 +37,7 @@ export async function runSyncCommand(
       processFile: options.process === false ? undefined : createProcessor(deps, source),
       onPlan: (plan) => progress.onPlan(plan),
       onFile: (result) => progress.onFile(result),
+      onBytes: (bytes) => progress.onBytes(bytes),
     });
   } finally {
     progress.stop();

@@ -22,7 +22,7 @@ export interface ProcessedFile {
 }
 
 /** A run in one process, as the CLI and the demo do it: plan, transfer, process, record. */
-export interface RunOptions extends PlanOptions, Pick<TransferOptions, 'onFile'> {
+export interface RunOptions extends PlanOptions, Pick<TransferOptions, 'onFile' | 'onBytes'> {
   readonly dryRun?: boolean;
   /** Processes a committed blob; absent, the run only transfers. */
   readonly processFile?: (blobName: string) => Promise<ProcessedFile>;
@@ -79,6 +79,7 @@ export async function runSync(
       : await transferFiles(deps, source, plan.transfers, runId, {
           connections: source.ftp.maxConnections,
           onFile: options.onFile,
+          onBytes: options.onBytes,
         });
     const committed = transfers.filter((t) => t.outcome === 'transferred').map((t) => t.blobName);
     const processed =

@@ -22,6 +22,8 @@ export interface TransferTuning {
   readonly retries?: number;
   /** First backoff in milliseconds, doubling each retry. Default 500. */
   readonly retryDelayMs?: number;
+  /** Called with the size of every chunk received, for progress displays. */
+  readonly onBytes?: (bytes: number) => void;
 }
 
 /** A file whose bytes are all staged, hashed and counted, not yet visible. */
@@ -60,7 +62,7 @@ export async function downloadFile(
       const startAt = upload.bytes;
       try {
         await pool.use((client) =>
-          client.downloadTo(new UploadWriter(upload), remotePath, startAt),
+          client.downloadTo(new UploadWriter(upload, tuning.onBytes), remotePath, startAt),
         );
       } catch (error) {
         if (upload.failure !== undefined) throw new AbortError(upload.failure as Error);
@@ -174,11 +176,15 @@ async function touch(blob: BlockBlobClient, file: PlannedFile, etag: string): Pr
  * attempt, so each attempt gets its own writer and the upload outlives them all.
  */
 class UploadWriter extends Writable {
-  constructor(private readonly upload: BlockUpload) {
+  constructor(
+    private readonly upload: BlockUpload,
+    private readonly onBytes?: (bytes: number) => void,
+  ) {
     super({ highWaterMark: 1024 * 1024 });
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void) {
+    this.onBytes?.(chunk.length);
     this.upload.write(chunk).then(() => done(), done);
   }
 }
