@@ -22,6 +22,7 @@ import { medianRate, medianRss, renderTable, type Row } from './report.js';
 /**
  * `npm run bench`: ftp-ingest against the wire limits, rclone and the naive approach, on
  * loopback with a real vsftpd and Azurite. Options: `--quick` (small sizes, one repetition),
+ * `--smoke` (a few MB, as the test suite runs it),
  * `--reps N`, `--only large,small,memory,process,plan`, `--out FILE` (default
  * bench/results.md; `-` prints only), `--data DIR` (default /tmp/ftp-ingest-bench).
  */
@@ -49,6 +50,15 @@ const quickSizes: Sizes = {
   plannedFiles: 2000,
 };
 
+/** For the test suite: proves the harness end to end in seconds; the figures mean nothing. */
+const smokeSizes: Sizes = {
+  large: 4 * 1024 ** 2,
+  medium: 1024 ** 2,
+  smallFiles: 20,
+  csv: 1024 ** 2,
+  plannedFiles: 200,
+};
+
 const scenarioNames = ['large', 'small', 'memory', 'process', 'plan'] as const;
 type ScenarioName = (typeof scenarioNames)[number];
 
@@ -70,6 +80,8 @@ interface Context {
 
 export interface BenchOptions {
   readonly quick?: boolean;
+  /** Tiny sizes, one repetition, for the test suite. */
+  readonly smoke?: boolean;
   readonly reps?: number;
   readonly only?: readonly ScenarioName[];
   readonly dataDir?: string;
@@ -78,9 +90,12 @@ export interface BenchOptions {
 
 /** Runs the chosen scenarios and returns their rows; the vsftpd is started and stopped here. */
 export async function runBench(options: BenchOptions = {}): Promise<Row[]> {
-  const sizes = options.quick ? quickSizes : fullSizes;
+  const sizes = options.smoke ? smokeSizes : options.quick ? quickSizes : fullSizes;
   const dataDir = options.dataDir ?? '/tmp/ftp-ingest-bench';
-  const servedRoot = join(dataDir, options.quick ? 'served-quick' : 'served');
+  const servedRoot = join(
+    dataDir,
+    options.smoke ? 'served-smoke' : options.quick ? 'served-quick' : 'served',
+  );
   await mkdir(servedRoot, { recursive: true, mode: 0o755 });
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const only = new Set(options.only ?? scenarioNames);
@@ -104,7 +119,7 @@ export async function runBench(options: BenchOptions = {}): Promise<Row[]> {
     servedRoot,
     dataDir,
     sizes,
-    reps: options.reps ?? (options.quick ? 1 : 3),
+    reps: options.reps ?? (options.quick || options.smoke ? 1 : 3),
     log,
   };
   const rows: Row[] = [];
@@ -171,6 +186,11 @@ async function ingest(context: Context, azurite: RunningAzurite, root: string, f
   return sample;
 }
 
+/** rclone's rows are left out where it is not installed (apt-get install -y rclone). */
+function hasRclone(): boolean {
+  return existsSync('/usr/bin/rclone');
+}
+
 /** With BENCH_CPU_PROFILE=<dir>, every ftp-ingest run writes a V8 CPU profile there. */
 function profiling(): string[] {
   const dir = process.env.BENCH_CPU_PROFILE;
@@ -180,8 +200,7 @@ function profiling(): string[] {
 let obscured: string | undefined;
 
 /** rclone with an FTP remote and an azureblob remote on Azurite, configured from the environment. */
-async function rclone(context: Context, azurite: RunningAzurite, root: string) {
-  if (!existsSync('/usr/bin/rclone')) throw new Error('rclone missing: apt-get install -y rclone');
+async function rclone(context: Context, azurite: RunningAzurite, root: string, files: number) {
   obscured ??= execFileSync('rclone', ['obscure', context.ftp.password]).toString().trim();
   const env = {
     RCLONE_CONFIG_BENCHFTP_TYPE: 'ftp',
@@ -199,7 +218,14 @@ async function rclone(context: Context, azurite: RunningAzurite, root: string) {
   // rclone's own FTP `concurrency` cap deadlocks unless it exceeds transfers + checkers (its
   // docs say so): leave it unset and run `connections` transfers with one checker instead.
   const flags = ['--transfers', String(connections), '--checkers', '1'];
-  return measure('rclone', [...args, ...flags, '--stats', '0'], { env });
+  const sample = await measure('rclone', [...args, ...flags, '--stats', '0'], { env });
+  const copied = azurite.blobService
+    .getContainerClient('incoming')
+    .listBlobsFlat({ prefix: 'rclone/' });
+  let count = 0;
+  for await (const blob of copied) if (blob.properties.contentLength !== undefined) count++;
+  if (count !== files) throw new Error(`rclone copied ${count} of ${files} files`);
+  return sample;
 }
 
 async function containerSasUrl(azurite: RunningAzurite, name: string): Promise<string> {
@@ -273,7 +299,14 @@ async function largeFile(context: Context): Promise<Row[]> {
       ),
       { note: 'uploadStream defaults' },
     ),
-    row('rclone copy', await repeat(context, 'rclone', (a) => rclone(context, a, '/large'))),
+    ...(hasRclone()
+      ? [
+          row(
+            'rclone copy',
+            await repeat(context, 'rclone', (a) => rclone(context, a, '/large', 1)),
+          ),
+        ]
+      : []),
     row(
       'naive: whole file in memory',
       await repeat(context, 'naive', (a) => naive(context, a, '/large/big.bin')),
@@ -326,7 +359,14 @@ async function smallFiles(context: Context): Promise<Row[]> {
       await repeat(context, 'sdk putBlobs', (a) => wire(a, ['putBlobs', dir, 'incoming', 'w'])),
       { note: `Put Blob ×${connections}, MD5` },
     ),
-    row('rclone copy', await repeat(context, 'rclone', (a) => rclone(context, a, '/small'))),
+    ...(hasRclone()
+      ? [
+          row(
+            'rclone copy',
+            await repeat(context, 'rclone', (a) => rclone(context, a, '/small', count)),
+          ),
+        ]
+      : []),
   ];
 }
 
@@ -573,6 +613,7 @@ function parseArgs(argv: readonly string[]) {
     if (!scenarioNames.includes(name)) throw new Error(`--only: unknown scenario ${name}`);
   return {
     quick: argv.includes('--quick'),
+    smoke: argv.includes('--smoke'),
     reps: value('--reps') === undefined ? undefined : Number(value('--reps')),
     only,
     dataDir: value('--data'),
