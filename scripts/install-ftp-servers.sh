@@ -89,3 +89,6 @@ if ldd "$servers_dir/proftpd/usr/lib/proftpd/mod_tls.so" | grep -q 'not found'; 
   exit 1
 fi
 command -v openssl >/dev/null 2>&1 || apt-get install -y --no-install-recommends openssl
+# The benchmark smoke test measures peak RSS with GNU time and reads the FTP wire limit with curl.
+[ -x /usr/bin/time ] || apt-get install -y --no-install-recommends time
+command -v curl >/dev/null 2>&1 || apt-get install -y --no-install-recommends curl
