@@ -27,7 +27,7 @@ param ftpHost string
 @maxValue(65535)
 param ftpPort int = 21
 
-@description('FTP user name. The password is never a parameter: see docs/deployment.md.')
+@description('FTP user name. The password is never a parameter: see the README, "Deploying to Azure".')
 param ftpUser string
 
 // Explicit FTPS by default: plain FTP sends the password in clear over the internet, so it
@@ -87,10 +87,10 @@ param operatorPrincipalId string = ''
 param deployEventSubscription bool = false
 
 // Reviewed configuration like infra/source-formats.json: edit it in main.parameters.json.
-@description('SOURCES entries (docs/sources.md) for many vendors; empty: one source from ftpHost, ftpUser and the other ftp params.')
+@description('SOURCES entries (the README, "Many vendors in one app") for many vendors; empty: one source from ftpHost, ftpUser and the other ftp params.')
 param sources array = []
 
-@description('Optional app settings from the documented list (docs/deployment.md), e.g. LOG_LEVEL.')
+@description('Optional app settings from the documented list (the README, "Deploying to Azure"), e.g. LOG_LEVEL.')
 param extraAppSettings object = {}
 
 // Off by default: the Functions host authenticates with Entra ID (the authentication string
@@ -270,7 +270,7 @@ module workbook 'modules/workbook.bicep' = {
   }
 }
 
-// azd stores these in the environment; the hooks and docs/operations.md use them.
+// azd stores these in the environment; the hooks and the README, "Operating ftp-ingest" use them.
 output AZURE_LOCATION string = location
 output AZURE_TENANT_ID string = tenant().tenantId
 output AZURE_RESOURCE_GROUP string = rg.name

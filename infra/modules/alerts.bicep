@@ -1,5 +1,5 @@
 // Log alerts on the custom events the app emits (customEvents in the Application Insights
-// component). Each alert's meaning and response are in docs/operations.md.
+// component). Each alert's meaning and response are in the README, "Operating ftp-ingest".
 param namePrefix string
 param location string
 param tags object
@@ -70,7 +70,7 @@ var rules = [
   {
     name: 'failed-run'
     displayName: 'ftp-ingest: a sync run had failed files'
-    description: 'A SyncCompleted event reported failed > 0. See "Alerts" in docs/operations.md.'
+    description: 'A SyncCompleted event reported failed > 0. See "Alerts" under "Operating ftp-ingest" in the README.'
     severity: 2
     query: failedRunQuery
     frequency: 'PT5M'

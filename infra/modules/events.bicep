@@ -77,7 +77,7 @@ resource incomingSubscription 'Microsoft.EventGrid/systemTopics/eventSubscriptio
     }
     eventDeliverySchema: 'EventGridSchema'
     // A day of retries rides out a redeploy or a host outage; after that the event waits in
-    // the dead-letter container until `ftp-ingest process <blob>` (docs/operations.md).
+    // the dead-letter container until `ftp-ingest process <blob>` (the README, "Operating ftp-ingest").
     retryPolicy: {
       maxDeliveryAttempts: 30
       eventTimeToLiveInMinutes: 1440

@@ -27,7 +27,7 @@ param processedContainer string
 param runsContainer string
 param extraAppSettings object
 
-// SOURCES entries (docs/sources.md); empty means one source from the single-source params.
+// SOURCES entries (the README, "Many vendors in one app"); empty means one source from the single-source params.
 param sources array
 
 // Instances scale with Event Grid deliveries; FTP connections do not, because the singleton

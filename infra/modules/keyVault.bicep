@@ -1,5 +1,5 @@
 // The vault that holds the FTP password. It creates no secret: the password is set once
-// with `az keyvault secret set` after provisioning (docs/deployment.md explains why), and the
+// with `az keyvault secret set` after provisioning (the README, "Deploying to Azure" explains why), and the
 // app reads it through a versionless reference so a rotation needs no redeploy.
 param name string
 param location string

@@ -1,4 +1,4 @@
-import { DefaultAzureCredential } from '@azure/identity';
+import type { TokenCredential } from '@azure/core-auth';
 import {
   BlobServiceClient,
   RestError,
@@ -29,10 +29,30 @@ const pipelineOptions: StoragePipelineOptions = {
 export function createBlobService(connection: StorageConnection): BlobServiceClient {
   if (connection.kind === 'connectionString')
     return BlobServiceClient.fromConnectionString(connection.value.reveal(), pipelineOptions);
-  const credential = new DefaultAzureCredential(
-    connection.clientId === undefined ? {} : { managedIdentityClientId: connection.clientId },
+  return new BlobServiceClient(
+    connection.serviceUri,
+    lazyDefaultCredential(connection.clientId),
+    pipelineOptions,
   );
-  return new BlobServiceClient(connection.serviceUri, credential, pipelineOptions);
+}
+
+/**
+ * DefaultAzureCredential, loaded on the first token request: @azure/identity costs about 10 MB
+ * of memory at start, which a run against Azurite or with a connection string never needs.
+ */
+function lazyDefaultCredential(clientId: string | undefined): TokenCredential {
+  let credential: Promise<TokenCredential> | undefined;
+  return {
+    async getToken(scopes, options) {
+      credential ??= import('@azure/identity').then(
+        ({ DefaultAzureCredential }) =>
+          new DefaultAzureCredential(
+            clientId === undefined ? {} : { managedIdentityClientId: clientId },
+          ),
+      );
+      return (await credential).getToken(scopes, options);
+    },
+  };
 }
 
 /** Creates the containers the app writes to, when they do not exist yet. */

@@ -5,9 +5,6 @@ import { realpathSync } from 'node:fs';
 import { ConfigError, loadSettings, readEnvironment, type Settings } from '../config/settings.js';
 import { IngestError, messageOf } from '../errors/IngestError.js';
 import { Logger, stderrJsonSink } from '../telemetry/logger.js';
-import { runSyncCommand } from './syncCommand.js';
-import { statusCommand } from './statusCommand.js';
-import { processCommand } from './processCommand.js';
 
 /** Exit codes: 0 every file succeeded, 1 a file or the run failed, 2 bad configuration. */
 export type ExitCode = 0 | 1 | 2;
@@ -44,11 +41,13 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
     .description('plan, transfer and process new or changed files')
     .addOption(new Option('--dry-run', 'show what would move and why, move nothing'))
     .action(async (options) => {
+      const { runSyncCommand } = await import('./syncCommand.js');
       exitCode = await runSyncCommand(settingsOf(), options, context);
     });
   addRunOptions(program.command('plan'))
     .description('show what a sync would move and why (sync --dry-run)')
     .action(async (options) => {
+      const { runSyncCommand } = await import('./syncCommand.js');
       exitCode = await runSyncCommand(settingsOf(), { ...options, dryRun: true }, context);
     });
   program
@@ -59,6 +58,7 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
     .option('--source <name>', 'only this source')
     .option('--json', 'print JSON')
     .action(async (options) => {
+      const { statusCommand } = await import('./statusCommand.js');
       exitCode = await statusCommand(settingsOf(), options, context);
     });
   program
@@ -74,9 +74,11 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
     )
     .option('--json', 'print JSON')
     .action(async (blob: string | undefined, options) => {
+      const { processCommand } = await import('./processCommand.js');
       exitCode = await processCommand(settingsOf(), blob, options, context);
     });
 
+  // Commands load their modules when run: a transfer never carries the parsers in memory.
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

@@ -1,5 +1,5 @@
 import type { SourceSettings } from '../config/settings.js';
-import { processBlob, type ProcessorDeps, type ProcessResult } from '../records/processBlob.js';
+import type { ProcessorDeps, ProcessResult } from '../records/processBlob.js';
 import { processorOptionsFor } from '../records/processorOptions.js';
 import type { ProcessedFile } from '../sync/runSync.js';
 import { incomingContainer, type SyncDeps } from '../sync/SyncDeps.js';
@@ -14,11 +14,16 @@ export function processorDepsFor(deps: SyncDeps, source: SourceSettings): Proces
   };
 }
 
-/** Processes blobs of one source in this process, as the Event Grid trigger does in Azure. */
+/**
+ * Processes blobs of one source in this process, as the Event Grid trigger does in Azure. The
+ * parsers load on first use, so a transfer-only run does not carry them in memory.
+ */
 export function createProcessor(deps: SyncDeps, source: SourceSettings) {
   const processorDeps = processorDepsFor(deps, source);
-  return async (blobName: string): Promise<ProcessedFile> =>
-    asProcessedFile(await processBlob(processorDeps, blobName));
+  return async (blobName: string): Promise<ProcessedFile> => {
+    const { processBlob } = await import('../records/processBlob.js');
+    return asProcessedFile(await processBlob(processorDeps, blobName));
+  };
 }
 
 /** The CLI's view of a processing result. */

@@ -57,7 +57,7 @@ export type StorageConnection =
       readonly clientId?: string;
     };
 
-/** How the record processor reads files; see docs/record-processing.md. */
+/** How the record processor reads files; see the README, "Record processing". */
 export interface ProcessingSettings {
   /** From SOURCE_FORMATS (JSON, or a path to a JSON file). Default: one sniffed CSV format. */
   readonly formats: FormatCatalog;

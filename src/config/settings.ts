@@ -133,7 +133,10 @@ export function loadSettings(env: Environment): Settings {
 /** The one source of an app without SOURCES, from FTP_* and SOURCE_NAME. */
 function readSingleSource(read: SettingReader): SourceSettings {
   const ftp: FtpSettings = {
-    host: read.required('FTP_HOST', 'a host name or IP address (or SOURCES, see docs/sources.md)'),
+    host: read.required(
+      'FTP_HOST',
+      'a host name or IP address (or SOURCES, see the README, "Many vendors in one app")',
+    ),
     port: read.integer('FTP_PORT', 21, 1, 65535),
     user: read.optional('FTP_USER') ?? 'anonymous',
     password: new Secret(read.optional('FTP_PASSWORD') ?? ''),

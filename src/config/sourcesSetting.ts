@@ -106,7 +106,9 @@ export function readSources(
     return [];
   }
   if (!Array.isArray(raw) || raw.length === 0) {
-    read.problem('SOURCES: expected a non-empty JSON array of sources, see docs/sources.md');
+    read.problem(
+      'SOURCES: expected a non-empty JSON array of sources, see the README, "Many vendors in one app"',
+    );
     return [];
   }
 

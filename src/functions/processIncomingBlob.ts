@@ -6,7 +6,7 @@ import { processBlob } from '../records/processBlob.js';
 // Record processing, fired by the storage account's BlobCreated events through an Event Grid
 // subscription (infra/modules/events.bicep names this function). The event carries only the
 // blob's identity, so a file of any size is streamed by the processor, never handed over as a
-// Buffer the way a blob trigger's input would be. See docs/functions-app.md.
+// Buffer the way a blob trigger's input would be. See the README, "The Azure Functions app".
 app.eventGrid('processIncomingBlob', {
   handler: async (event: EventGridEvent, context) => {
     const { settings } = await appRuntime();

@@ -6,7 +6,7 @@ import { syncOrchestratorName } from '../orchestration/syncOrchestrator.js';
 // Scheduled runs. `%SYNC_SCHEDULE%` is an NCRONTAB expression with seconds, read by the host
 // from the app setting (the sample uses "0 */15 * * * *", every 15 minutes); the host refuses to
 // index this function when the setting is missing. Each tick starts the sources whose own
-// schedule fell due since the previous tick (docs/sources.md). No run on startup: a deployment
+// schedule fell due since the previous tick (the README, "Many vendors in one app"). No run on startup: a deployment
 // or a scale-out would otherwise start an unscheduled sync.
 df.app.client.timer('syncTimer', {
   schedule: '%SYNC_SCHEDULE%',

@@ -24,7 +24,7 @@ export interface ProcessorDeps {
   readonly options: ProcessorOptions;
 }
 
-/** How files are read; see docs/record-processing.md. */
+/** How files are read; see the README, "Record processing". */
 export interface ProcessorOptions {
   readonly formats: FormatCatalog;
   /** Longest record accepted, in characters after decoding. Default 1 MiB. */

@@ -301,11 +301,11 @@ interface DocRow {
   readonly setByInfra: boolean;
 }
 
-/** Rows of the markdown table under the heading `title` in docs/deployment.md. */
+/** Rows of the markdown table under the heading `title` in the README. */
 function docTable(title: string): DocRow[] {
-  const lines = read('docs/deployment.md').split('\n');
+  const lines = read('README.md').split('\n');
   const start = lines.findIndex((l) => new RegExp(`^#+\\s+${title}\\s*$`, 'i').test(l));
-  assert.ok(start >= 0, `docs/deployment.md has a "${title}" heading`);
+  assert.ok(start >= 0, `the README has a "${title}" heading`);
   const rows: DocRow[] = [];
   for (const line of lines.slice(start + 1)) {
     if (/^#/.test(line)) break;
@@ -314,7 +314,7 @@ function docTable(title: string): DocRow[] {
     const name = /`([^`]+)`/.exec(cells[1])?.[1];
     if (name !== undefined) rows.push({ name, setByInfra: /^yes\b/i.test(cells[2] ?? '') });
   }
-  assert.ok(rows.length > 0, `the "${title}" table in docs/deployment.md has rows`);
+  assert.ok(rows.length > 0, `the "${title}" table in the README has rows`);
   return rows;
 }
 
@@ -338,7 +338,7 @@ function assertNone(problems: readonly string[], what: string): void {
   assert.deepEqual(problems, [], `${what}:\n  - ${problems.join('\n  - ')}`);
 }
 
-describe('app settings: infra/ and docs/deployment.md against src/config/settings.ts', () => {
+describe('app settings: infra/ and the README against src/config/settings.ts', () => {
   it('finds the app settings object in the Bicep', () => {
     assert.ok(bicepNames.length > 5, 'var appSettings in infra/modules/functionApp.bicep');
   });
@@ -348,14 +348,14 @@ describe('app settings: infra/ and docs/deployment.md against src/config/setting
       const row = docRowFor(name);
       if (row === undefined && !setByBicep(name))
         return [
-          `${name}: read by the code, but infra/ does not set it and docs/deployment.md does not list it as optional`,
+          `${name}: read by the code, but infra/ does not set it and the README does not list it as optional`,
         ];
       if (row === undefined)
         return [`${name}: set by infra/ but missing from the App settings table`];
       if (row.setByInfra && !setByBicep(name))
-        return [`${name}: docs/deployment.md says infra/ sets it, but the Bicep does not`];
+        return [`${name}: the README says infra/ sets it, but the Bicep does not`];
       if (!row.setByInfra && setByBicep(name))
-        return [`${name}: infra/ sets it, but docs/deployment.md lists it as optional`];
+        return [`${name}: infra/ sets it, but the README lists it as optional`];
       return [];
     });
     assertNone(problems, 'settings the code reads');

@@ -23,7 +23,12 @@ describe('planning decisions', () => {
       60,
       false,
     ],
-    ['a file without a server time counts as stable', file(undefined), 60, true],
+    [
+      'a file without a server time is left to the listing state, not its age',
+      file(undefined),
+      60,
+      true,
+    ],
     ['a minimum age of zero takes everything', file('2026-12-03T12:00:00.000Z'), 0, true],
   ];
   for (const [behaviour, remote, minAge, expected] of stability)
