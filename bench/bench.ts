@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -66,6 +66,10 @@ type ScenarioName = (typeof scenarioNames)[number];
 const connections = 4;
 const here = dirname(fileURLToPath(import.meta.url));
 const cliPath = resolve(here, '../src/cli/main.js');
+/** The node flags of the CLI's `#!` line, so the bench runs the CLI as its bin does. */
+const cliFlags = (readFileSync(cliPath, 'utf8').split('\n', 1)[0] ?? '')
+  .split(' ')
+  .filter((word) => word.startsWith('--'));
 const wirePath = join(here, 'storageWire.js');
 const naivePath = join(here, 'naiveTransfer.js');
 
@@ -176,7 +180,15 @@ function ingestEnv(context: Context, azurite: RunningAzurite, root: string) {
 
 /** `ftp-ingest sync` as an operator runs it; fails the bench when a file did not arrive. */
 async function ingest(context: Context, azurite: RunningAzurite, root: string, files: number) {
-  const args = [...profiling(), cliPath, 'sync', '--json', '--no-progress', '--no-process'];
+  const args = [
+    ...profiling(),
+    ...cliFlags,
+    cliPath,
+    'sync',
+    '--json',
+    '--no-progress',
+    '--no-process',
+  ];
   const sample = await measure(process.execPath, args, {
     env: ingestEnv(context, azurite, root),
   });
@@ -423,7 +435,7 @@ async function processing(context: Context): Promise<Row[]> {
     });
     const env = ingestEnv(context, azurite, '/');
     for (let rep = 1; rep <= context.reps; rep++) {
-      const args = [...profiling(), cliPath, 'process', blobName, '--json'];
+      const args = [...profiling(), ...cliFlags, cliPath, 'process', blobName, '--json'];
       const sample = await measure(process.execPath, args, { env });
       const [result] = JSON.parse(sample.stdout) as { status: string; recordsValid: number }[];
       if (result.status !== 'processed') throw new Error(`processing failed: ${sample.stdout}`);
@@ -465,9 +477,13 @@ async function planning(context: Context): Promise<Row[]> {
     await seedStoredFiles(azurite, count);
     for (let rep = 1; rep <= context.reps; rep++) {
       const env = ingestEnv(context, azurite, '/tiny');
-      const sample = await measure(process.execPath, [cliPath, 'plan', '--json', '--no-progress'], {
-        env,
-      });
+      const sample = await measure(
+        process.execPath,
+        [...cliFlags, cliPath, 'plan', '--json', '--no-progress'],
+        {
+          env,
+        },
+      );
       const summary = JSON.parse(sample.stdout) as { listed: number; unchanged: number };
       if (summary.listed !== count || summary.unchanged !== count)
         throw new Error(`plan saw ${summary.listed} listed, ${summary.unchanged} unchanged`);
