@@ -44,7 +44,7 @@ export function toIngestError(
   context: ErrorContext,
   operation: FtpOperation = 'transfer',
 ): IngestError {
-  if (error instanceof IngestError) return error;
+  if (error instanceof IngestError) return withCallerContext(error, context, operation);
   if (error instanceof FTPError) return fromReply(error, context, operation);
   const { code, message } = describeSocketError(error);
   const where = context.ftpPath === undefined ? '' : ` on ${context.ftpPath}`;
@@ -68,6 +68,25 @@ export function toIngestError(
   if (/exceeded maximum allowed size|Invalid command/i.test(message))
     return make('FTP_PROTOCOL', 'FTP command refused by the client library');
   return make('INTERNAL', 'Unexpected FTP failure');
+}
+
+/**
+ * The pool classifies what a task threw without knowing the task; the caller knows the path
+ * and whether it was listing. A lost connection while listing becomes FTP_LIST, and every
+ * error gains the caller's context, so messages name the file.
+ */
+function withCallerContext(
+  error: IngestError,
+  context: ErrorContext,
+  operation: FtpOperation,
+): IngestError {
+  if (error.code === 'FTP_TRANSFER' && operation === 'list' && error.cause !== undefined)
+    return toIngestError(error.cause, { ...error.context, ...context }, operation);
+  const missing = Object.entries(context).some(
+    ([key, value]) => value !== undefined && error.context[key as keyof ErrorContext] === undefined,
+  );
+  if (!missing) return error;
+  return new IngestError(error.code, error.message, { ...context, ...error.context }, error.cause);
 }
 
 function fromReply(error: FTPError, context: ErrorContext, operation: FtpOperation): IngestError {

@@ -112,3 +112,24 @@ describe('toIngestError', () => {
     assert.equal(isTooManyConnections(reply('550 Too many files')), false);
   });
 });
+
+describe('errors classified by the pool, seen by the caller', () => {
+  it('gain the caller context so the message names the file', () => {
+    const fromPool = toIngestError(reply('550 No such file'), {});
+    const seen = toIngestError(fromPool, { ftpPath: '/in/a.csv', blobName: 'src/in/a.csv' });
+    assert.equal(seen.code, 'FTP_NOT_FOUND');
+    assert.match(seen.describe(), /ftpPath=\/in\/a\.csv/);
+    assert.match(seen.describe(), /blobName=src\/in\/a\.csv/);
+  });
+
+  it('become FTP_LIST when the connection was lost while listing', () => {
+    const fromPool = toIngestError(socketError('ECONNRESET'), {}, 'transfer');
+    assert.equal(fromPool.code, 'FTP_TRANSFER');
+    assert.equal(toIngestError(fromPool, { ftpPath: '/in' }, 'list').code, 'FTP_LIST');
+  });
+
+  it('keep a connect failure a connect failure whatever the caller was doing', () => {
+    const refused = toIngestError(socketError('ECONNREFUSED'), {}, 'connect');
+    assert.equal(toIngestError(refused, { ftpPath: '/in/a.csv' }, 'transfer').code, 'FTP_CONNECT');
+  });
+});
