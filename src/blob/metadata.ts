@@ -30,12 +30,22 @@ export interface ProcessingMetadata {
 
 export type Metadata = Record<string, string>;
 
+/**
+ * Longest encoded `source_path` accepted: the service allows 8 KiB for all metadata, and the
+ * other keys need well under 1 KiB.
+ */
+export const maxSourcePathLength = 6 * 1024;
+
 /** The longest `error` value kept; the full reason goes to the log and the rejects output. */
 const maxErrorLength = 1024;
 
-/** Blob metadata values must be ASCII: non-ASCII and controls are percent-encoded. */
+/**
+ * Blob metadata values must be printable ASCII: everything else, and `%` itself, is
+ * percent-encoded as UTF-8. Matching by code point also catches characters beyond the BMP
+ * (emoji), which an HTTP header refuses.
+ */
 export function asciiValue(value: string): string {
-  return value.replace(/[%\u0000-\u001f\u007f-\uffff]/gu, (char) =>
+  return value.replace(/[^\x20-\x24\x26-\x7e]/gu, (char) =>
     Array.from(
       Buffer.from(char, 'utf8'),
       (byte) => '%' + byte.toString(16).toUpperCase().padStart(2, '0'),

@@ -1,6 +1,7 @@
 import { listStoredFiles } from '../blob/blobService.js';
+import { asciiValue, maxSourcePathLength } from '../blob/metadata.js';
 import type { SourceSettings } from '../config/settings.js';
-import { messageOf } from '../errors/IngestError.js';
+import { IngestError, messageOf } from '../errors/IngestError.js';
 import { listTree, type ListingProblem } from '../ftp/listTree.js';
 import { blobNameFor, sourcePrefix } from '../naming/blobName.js';
 import { incomingContainer, type SyncDeps } from './SyncDeps.js';
@@ -75,6 +76,12 @@ export async function planSync(
     let blobName: string;
     try {
       blobName = blobNameFor(source.name, file.path);
+      if (asciiValue(file.path).length > maxSourcePathLength)
+        throw new IngestError(
+          'FILE_NAME',
+          `Path is ${asciiValue(file.path).length} characters once encoded for metadata;` +
+            ` at most ${maxSourcePathLength} fit beside the other keys in 8 KiB`,
+        );
     } catch (error) {
       problems.push({ path: file.path, reason: messageOf(error) });
       continue;
