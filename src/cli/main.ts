@@ -21,8 +21,8 @@ export interface CliContext {
 /** Runs the CLI with `argv` (without node and script) and returns its exit code. */
 export async function runCli(argv: readonly string[], context: CliContext): Promise<ExitCode> {
   let exitCode: ExitCode = 0;
-  const settingsOf = (): { settings: Settings; log: Logger } => {
-    const settings = loadSettings(context.env);
+  const settingsOf = (ftpRequired = true): { settings: Settings; log: Logger } => {
+    const settings = loadSettings(context.env, { ftpRequired });
     return { settings, log: new Logger([stderrJsonSink], settings.logLevel) };
   };
   const program = new Command('ftp-ingest')
@@ -61,7 +61,7 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
     .option('--json', 'print JSON')
     .action(async (options) => {
       const { statusCommand } = await import('./statusCommand.js');
-      exitCode = await statusCommand(settingsOf(), options, context);
+      exitCode = await statusCommand(settingsOf(false), options, context);
     });
   program
     .command('process')
@@ -77,7 +77,7 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
     .option('--json', 'print JSON')
     .action(async (blob: string | undefined, options) => {
       const { processCommand } = await import('./processCommand.js');
-      exitCode = await processCommand(settingsOf(), blob, options, context);
+      exitCode = await processCommand(settingsOf(false), blob, options, context);
     });
 
   // Commands load their modules when run: a transfer never carries the parsers in memory.

@@ -55,5 +55,7 @@ export async function processCommand(
         ]),
       ) + '\n',
     );
-  return results.some((r) => r.status === 'failed') ? 1 : 0;
+  // A blob that does not exist is "skipped" to the processor; asked for by name, it is an error.
+  const failed = results.some((r) => r.status === 'failed' || r.errorCode === 'BLOB_NOT_FOUND');
+  return failed ? 1 : 0;
 }

@@ -1,4 +1,5 @@
 import type { Settings } from '../config/settings.js';
+import { IngestError, messageOf } from '../errors/IngestError.js';
 import type { Plan } from '../sync/planSync.js';
 import { runSync, type RunReport } from '../sync/runSync.js';
 import { createSyncDeps, findSource } from '../sync/SyncDeps.js';
@@ -39,6 +40,15 @@ export async function runSyncCommand(
       onFile: (result) => progress.onFile(result),
       onBytes: (bytes) => progress.onBytes(bytes),
     });
+  } catch (error) {
+    // The run's summary is already recorded; `--json` callers still get a document to parse.
+    if (!options.json) throw error;
+    const failure = error instanceof IngestError ? error.code : 'INTERNAL';
+    context.out(
+      JSON.stringify({ source: source.name, error: { code: failure, message: messageOf(error) } }) +
+        '\n',
+    );
+    return 1;
   } finally {
     progress.stop();
     await deps.pools.closeAll();

@@ -3,8 +3,9 @@ export function renderTable(
   headers: readonly string[],
   rows: readonly (readonly string[])[],
 ): string {
+  // A reduce, not Math.max(...cells): spreading 200,000 cells overflows the call stack.
   const widths = headers.map((header, column) =>
-    Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
+    rows.reduce((widest, row) => Math.max(widest, (row[column] ?? '').length), header.length),
   );
   const line = (cells: readonly string[]) =>
     cells

@@ -89,14 +89,18 @@ export function readEnvironment(dotenvPath = '.env'): Environment {
  * Turns the environment into validated, typed settings, or throws a ConfigError listing every
  * bad setting by name with the form it expects. Secrets are wrapped before anything can log them.
  * Sources come from SOURCES when it is set, else from the single-source settings (FTP_*,
- * SOURCE_NAME); setting both is an error.
+ * SOURCE_NAME); setting both is an error. Commands that only read storage (`status`,
+ * `process`) pass `{ ftpRequired: false }`: they need no FTP_HOST.
  */
-export function loadSettings(env: Environment): Settings {
+export function loadSettings(
+  env: Environment,
+  options: { readonly ftpRequired?: boolean } = {},
+): Settings {
   const read = new SettingReader(env);
   const processing = read.processing();
   const listed = readSources(read, processing);
   let sources: readonly SourceSettings[];
-  if (listed === undefined) sources = [readSingleSource(read)];
+  if (listed === undefined) sources = [readSingleSource(read, options.ftpRequired !== false)];
   else {
     const alsoSet = singleSourceSettings.filter((name) => read.isSet(name));
     if (alsoSet.length > 0)
@@ -131,12 +135,11 @@ export function loadSettings(env: Environment): Settings {
 }
 
 /** The one source of an app without SOURCES, from FTP_* and SOURCE_NAME. */
-function readSingleSource(read: SettingReader): SourceSettings {
+function readSingleSource(read: SettingReader, ftpRequired: boolean): SourceSettings {
+  const hostForm =
+    'a host name or IP address (or SOURCES, see the README, "Many vendors in one app")';
   const ftp: FtpSettings = {
-    host: read.required(
-      'FTP_HOST',
-      'a host name or IP address (or SOURCES, see the README, "Many vendors in one app")',
-    ),
+    host: ftpRequired ? read.required('FTP_HOST', hostForm) : (read.optional('FTP_HOST') ?? ''),
     port: read.integer('FTP_PORT', 21, 1, 65535),
     user: read.optional('FTP_USER') ?? 'anonymous',
     password: new Secret(read.optional('FTP_PASSWORD') ?? ''),

@@ -94,9 +94,11 @@ export async function writeRunSummary(deps: SyncDeps, summary: RunSummary): Prom
   const headers = { blobHTTPHeaders: { blobContentType: 'application/json' } };
   try {
     await container.getBlockBlobClient(name).upload(body, Buffer.byteLength(body), headers);
-    await container
-      .getBlockBlobClient(latestName(summary.source))
-      .upload(body, Buffer.byteLength(body), headers);
+    // A dry run is kept on record but is not the source's last run: nothing moved.
+    if (!summary.dryRun)
+      await container
+        .getBlockBlobClient(latestName(summary.source))
+        .upload(body, Buffer.byteLength(body), headers);
   } catch (error) {
     throw toStorageError(error, 'Writing the run summary failed', { blobName: name });
   }

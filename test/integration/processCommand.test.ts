@@ -98,6 +98,32 @@ describe('ftp-ingest process', () => {
     assert.match(outside.err, /Unknown source "other"/);
   });
 
+  it('fails for a blob name that does not exist', async () => {
+    const run = await cli(['process', 'shop/nope.csv', '--json'], env);
+    assert.equal(run.code, 1);
+    assert.equal((JSON.parse(run.out) as { errorCode?: string }[])[0]?.errorCode, 'BLOB_NOT_FOUND');
+  });
+
+  it('runs status and process with storage settings only, no FTP_HOST', async () => {
+    const storageOnly: Record<string, string> = { ...env };
+    delete storageOnly.FTP_HOST;
+    const status = await cli(['status', '--json'], storageOnly);
+    assert.equal(status.code, 0, status.err);
+    const process = await cli(['process', 'shop/orders.csv'], storageOnly);
+    assert.equal(process.code, 0, process.err);
+  });
+
+  it('prints a JSON document naming the error when a --json sync fails as a whole', async () => {
+    const run = await cli(['sync', '--json', '--no-progress'], {
+      ...env,
+      FTP_PASSWORD: 'wrong-pw-123',
+    });
+    assert.equal(run.code, 1);
+    const document = JSON.parse(run.out) as { source: string; error: { code: string } };
+    assert.deepEqual([document.source, document.error.code], ['shop', 'FTP_LOGIN']);
+    assert.doesNotMatch(run.out + run.err, /wrong-pw-123/);
+  });
+
   it('insists on exactly one selection', async () => {
     const run = await cli(['process', '--failed', '--all'], env);
     assert.equal(run.code, 2);
