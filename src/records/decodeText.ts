@@ -40,38 +40,47 @@ export async function* decodeText(
 ): AsyncGenerator<string> {
   const lines = new LineCounter();
   const iterator = bytes[Symbol.asyncIterator]();
-  let head: Buffer = Buffer.alloc(0);
-  let done = false;
-  while (!done && head.length < encodingLookahead) {
-    const next = await iterator.next();
-    if (next.done) done = true;
-    else head = Buffer.concat([head, next.value]);
-  }
-  const bom = bomOf(head);
-  head = head.subarray(bom?.length ?? 0);
-  const declared = options.encoding === 'auto' ? bom?.encoding : options.encoding;
-  let decode: Decode;
-  if (declared !== undefined) {
-    report.encoding = declared;
-    decode = strictDecoder(declared, lines);
-  } else if (isUtf8Prefix(head, done)) {
-    report.encoding = 'utf-8';
-    decode = utf8ThenFallback(options.fallback, lines, () => (report.encoding = options.fallback));
-  } else {
-    report.encoding = options.fallback;
-    decode = strictDecoder(options.fallback, lines, true);
-  }
-
-  let pending: Buffer | undefined = head;
-  for (;;) {
-    if (pending !== undefined) {
-      const text = decode(pending, done);
-      if (text !== '') yield lines.checked(text);
+  // A file that fails early must still close its source, or a download's socket stays open.
+  try {
+    let head: Buffer = Buffer.alloc(0);
+    let done = false;
+    while (!done && head.length < encodingLookahead) {
+      const next = await iterator.next();
+      if (next.done) done = true;
+      else head = Buffer.concat([head, next.value]);
     }
-    if (done) return;
-    const next = await iterator.next();
-    done = next.done === true;
-    pending = next.done ? Buffer.alloc(0) : next.value;
+    const bom = bomOf(head);
+    head = head.subarray(bom?.length ?? 0);
+    const declared = options.encoding === 'auto' ? bom?.encoding : options.encoding;
+    let decode: Decode;
+    if (declared !== undefined) {
+      report.encoding = declared;
+      decode = strictDecoder(declared, lines);
+    } else if (isUtf8Prefix(head, done)) {
+      report.encoding = 'utf-8';
+      decode = utf8ThenFallback(
+        options.fallback,
+        lines,
+        () => (report.encoding = options.fallback),
+      );
+    } else {
+      report.encoding = options.fallback;
+      decode = strictDecoder(options.fallback, lines, true);
+    }
+
+    let pending: Buffer | undefined = head;
+    for (;;) {
+      if (pending !== undefined) {
+        const text = decode(pending, done);
+        if (text !== '') yield lines.checked(text);
+      }
+      if (done) return;
+      const next = await iterator.next();
+      done = next.done === true;
+      pending = next.done ? Buffer.alloc(0) : next.value;
+    }
+  } finally {
+    await iterator.return?.();
   }
 }
 

@@ -44,67 +44,72 @@ export async function* parseDelimited(
   onDialect: (delimiter: string) => void = () => {},
 ): AsyncGenerator<RowEvent[]> {
   const iterator = text[Symbol.asyncIterator]();
-  const head: string[] = [];
-  let headLength = 0;
-  let ended = false;
-  while (!ended && headLength < sniffWindow) {
-    const next = await iterator.next();
-    if (next.done) ended = true;
-    else {
-      head.push(next.value);
-      headLength += next.value.length;
-    }
-  }
-  const dialect = sniffDialect(head.join(''), format.delimiter, format.quote ?? undefined);
-  onDialect(dialect.delimiter);
-
-  const recent = new RecentText();
-  let batch: RowEvent[] = [];
-  const fromLine = format.skipRows + (dialect.hasSepLine ? 1 : 0) + 1;
-  // The line the last row ended on: an unclosed quote opened on the line after it.
-  let lastRowEnd = fromLine - 1;
-  const options: Options = {
-    delimiter: dialect.delimiter,
-    quote: format.quote,
-    escape: format.escape,
-    from_line: fromLine,
-    comment: format.comment,
-    comment_no_infix: format.comment !== undefined,
-    trim: format.trim,
-    relax_quotes: format.relaxQuotes,
-    relax_column_count: true,
-    skip_empty_lines: true,
-    record_delimiter: ['\r\n', '\n', '\r'],
-    max_record_size: maxRecordChars,
-    skip_records_with_error: true,
-    on_skip: (error: CsvError | undefined) => {
-      const endLine = typeof error?.lines === 'number' ? error.lines : 0;
-      const fatal = error === undefined ? undefined : fatalParserCodes[error.code];
-      const line = fatal === 'CSV_QUOTE' ? lastRowEnd + 1 : endLine;
-      if (fatal !== undefined)
-        throw new IngestError(fatal, parserMessage(fatal, maxRecordChars, line), { line }, error);
-      const reason = error?.message ?? 'unparseable row';
-      batch.push({ kind: 'reject', line, raw: recent.lines(endLine, endLine), reason });
-    },
-  };
-  const parser = new RowParser(options, (fields, endLine) => {
-    lastRowEnd = endLine;
-    const breaks = fieldLineBreaks(fields);
-    const line = endLine - breaks;
-    batch.push({ kind: 'row', line, fields, raw: () => recent.lines(line, endLine) });
-  });
+  // Stopping early (a fatal row, or the caller giving up) must close the text source too.
   try {
-    for await (const chunk of concat(head, iterator, ended)) {
-      recent.add(chunk, lastRowEnd);
-      await parser.feed(chunk);
-      if (batch.length === 0) continue;
-      yield batch;
-      batch = [];
+    const head: string[] = [];
+    let headLength = 0;
+    let ended = false;
+    while (!ended && headLength < sniffWindow) {
+      const next = await iterator.next();
+      if (next.done) ended = true;
+      else {
+        head.push(next.value);
+        headLength += next.value.length;
+      }
     }
-    await parser.conclude();
-    if (batch.length > 0) yield batch;
+    const dialect = sniffDialect(head.join(''), format.delimiter, format.quote ?? undefined);
+    onDialect(dialect.delimiter);
+
+    const recent = new RecentText();
+    let batch: RowEvent[] = [];
+    const fromLine = format.skipRows + (dialect.hasSepLine ? 1 : 0) + 1;
+    // The line the last row ended on: an unclosed quote opened on the line after it.
+    let lastRowEnd = fromLine - 1;
+    const options: Options = {
+      delimiter: dialect.delimiter,
+      quote: format.quote,
+      escape: format.escape,
+      from_line: fromLine,
+      comment: format.comment,
+      comment_no_infix: format.comment !== undefined,
+      trim: format.trim,
+      relax_quotes: format.relaxQuotes,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      record_delimiter: ['\r\n', '\n', '\r'],
+      max_record_size: maxRecordChars,
+      skip_records_with_error: true,
+      on_skip: (error: CsvError | undefined) => {
+        const endLine = typeof error?.lines === 'number' ? error.lines : 0;
+        const fatal = error === undefined ? undefined : fatalParserCodes[error.code];
+        const line = fatal === 'CSV_QUOTE' ? lastRowEnd + 1 : endLine;
+        if (fatal !== undefined)
+          throw new IngestError(fatal, parserMessage(fatal, maxRecordChars, line), { line }, error);
+        const reason = error?.message ?? 'unparseable row';
+        batch.push({ kind: 'reject', line, raw: recent.lines(endLine, endLine), reason });
+      },
+    };
+    const parser = new RowParser(options, (fields, endLine) => {
+      lastRowEnd = endLine;
+      const breaks = fieldLineBreaks(fields);
+      const line = endLine - breaks;
+      batch.push({ kind: 'row', line, fields, raw: () => recent.lines(line, endLine) });
+    });
+    try {
+      for await (const chunk of concat(head, iterator, ended)) {
+        recent.add(chunk, lastRowEnd);
+        await parser.feed(chunk);
+        if (batch.length === 0) continue;
+        yield batch;
+        batch = [];
+      }
+      await parser.conclude();
+      if (batch.length > 0) yield batch;
+    } finally {
+      parser.destroy();
+    }
   } finally {
-    parser.destroy();
+    await iterator.return?.();
   }
 }
 
