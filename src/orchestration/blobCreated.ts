@@ -1,4 +1,5 @@
 import type { ContainerClient } from '@azure/storage-blob';
+import { IngestError } from '../errors/IngestError.js';
 import type { ProcessResult } from '../records/processBlob.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Telemetry } from '../telemetry/telemetry.js';
@@ -46,7 +47,8 @@ export interface BlobEventDeps {
 /**
  * Processes the blob an event names. Bad data is stamped `failed` by the processor and returned;
  * only transient faults escape, so Event Grid redelivers and the processor's idempotence absorbs
- * the repeat (`processed_sha256 == content_sha256` means done).
+ * the repeat (`processed_sha256 == content_sha256` means done). `busy` escapes too: the claim's
+ * holder may still give it back, and an event answered normally is never delivered again.
  */
 export async function handleBlobCreated(
   event: BlobCreatedEvent,
@@ -59,6 +61,12 @@ export async function handleBlobCreated(
   }
   const started = Date.now();
   const result = await deps.process(blobName);
+  if (result.status === 'busy')
+    throw new IngestError(
+      'BLOB_UNAVAILABLE',
+      'Blob is claimed by another processor (status=processing); retry after it finishes',
+      { blobName },
+    );
   if (deps.telemetry.enabled && (result.status === 'processed' || result.status === 'failed'))
     await report(deps, result, Date.now() - started);
   return { kind: 'handled', result };

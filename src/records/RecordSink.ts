@@ -1,6 +1,8 @@
 import type { ContainerClient } from '@azure/storage-blob';
 import { BlockUpload } from '../blob/BlockUpload.js';
+import { toStorageError } from '../blob/blobService.js';
 import { asciiValue, type Metadata } from '../blob/metadata.js';
+import { IngestError } from '../errors/IngestError.js';
 
 /**
  * Where processed records go. Parsing calls `open` once, `write` per record (awaiting it, so a
@@ -66,9 +68,13 @@ export class JsonLinesBlobSink implements RecordSink {
 
   async close(): Promise<void> {
     await this.flush();
-    await this.opened().commit(outputMetadata(this.target), undefined, {
-      blobContentType: 'application/x-ndjson; charset=utf-8',
-    });
+    try {
+      await this.opened().commit(outputMetadata(this.target), undefined, {
+        blobContentType: 'application/x-ndjson; charset=utf-8',
+      });
+    } catch (error) {
+      throw this.failed('Committing', error);
+    }
   }
 
   async abort(reason: unknown): Promise<void> {
@@ -80,12 +86,28 @@ export class JsonLinesBlobSink implements RecordSink {
   private async flush(): Promise<void> {
     const chunk = this.pending;
     this.pending = '';
-    if (chunk !== '') await this.opened().write(Buffer.from(chunk, 'utf8'));
+    if (chunk === '') return;
+    try {
+      await this.opened().write(Buffer.from(chunk, 'utf8'));
+    } catch (error) {
+      throw this.failed('Writing', error);
+    }
   }
 
   private opened(): BlockUpload {
-    if (this.upload === undefined) throw new Error('JsonLinesBlobSink used before open()');
+    if (this.upload === undefined)
+      throw new IngestError(
+        'INTERNAL',
+        'JsonLinesBlobSink was written to before open(); the processor must open every sink',
+        { blobName: this.target.outputName },
+      );
     return this.upload;
+  }
+
+  /** Output faults are storage faults: a 412/404 here never means the input changed. */
+  private failed(what: string, error: unknown): IngestError {
+    const name = this.target.outputName;
+    return toStorageError(error, `${what} output "${name}" failed`, { blobName: name });
   }
 }
 
@@ -94,7 +116,12 @@ export function blobSinkFactory(container: ContainerClient): SinkFactory {
   return {
     create: (target) => new JsonLinesBlobSink(container, target),
     remove: async (target) => {
-      await container.getBlobClient(target.outputName).deleteIfExists();
+      try {
+        await container.getBlobClient(target.outputName).deleteIfExists();
+      } catch (error) {
+        const name = target.outputName;
+        throw toStorageError(error, `Removing output "${name}" failed`, { blobName: name });
+      }
     },
   };
 }

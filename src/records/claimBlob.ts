@@ -1,6 +1,6 @@
 import type { BlobClient } from '@azure/storage-blob';
+import { toStorageError } from '../blob/blobService.js';
 import { withProcessing, type Metadata, type ProcessingMetadata } from '../blob/metadata.js';
-import { IngestError } from '../errors/IngestError.js';
 
 /** The result of trying to claim a blob for processing. */
 export type Claim =
@@ -34,7 +34,7 @@ export async function claimBlob(
   client: BlobClient,
   options: { readonly force: boolean; readonly staleClaimMs: number; readonly now: Date },
 ): Promise<Claim> {
-  const props = await storage('read properties of', () => client.getProperties());
+  const props = await storage('read properties of', client.name, () => client.getProperties());
   if (props === undefined) return { kind: 'missing' };
   const original = props.metadata ?? {};
   if (!options.force && isDone(original)) return { kind: 'skipped' };
@@ -47,7 +47,7 @@ export async function claimBlob(
   if (claimed !== undefined) return { kind: 'claimed', etag: claimed, original };
 
   // Someone else wrote the metadata or the content between our read and our claim.
-  const again = await storage('read properties of', () => client.getProperties());
+  const again = await storage('read properties of', client.name, () => client.getProperties());
   const now = again?.metadata ?? {};
   if (again === undefined) return { kind: 'missing' };
   if (now.content_sha256 !== original.content_sha256) return { kind: 'superseded' };
@@ -93,17 +93,26 @@ async function setMetadataIfMatch(
     return response.etag!;
   } catch (error) {
     if (statusOf(error) === 412 || statusOf(error) === 404) return undefined;
-    throw transientStorageError('write metadata of', client.name, error);
+    throw toStorageError(error, `Writing metadata of "${client.name}" failed`, {
+      blobName: client.name,
+    });
   }
 }
 
-/** Runs a storage call; a 404 becomes undefined, any other failure a transient IngestError. */
-export async function storage<T>(what: string, call: () => Promise<T>): Promise<T | undefined> {
+/**
+ * Runs a storage call; a 404 becomes undefined, any other failure an IngestError classified by
+ * `toStorageError` (403 is permanent, throttling and 5xx transient).
+ */
+export async function storage<T>(
+  what: string,
+  blobName: string,
+  call: () => Promise<T>,
+): Promise<T | undefined> {
   try {
     return await call();
   } catch (error) {
     if (statusOf(error) === 404) return undefined;
-    throw transientStorageError(what, undefined, error);
+    throw toStorageError(error, `Could not ${what} "${blobName}"`, { blobName });
   }
 }
 
@@ -111,16 +120,4 @@ export async function storage<T>(what: string, call: () => Promise<T>): Promise<
 export function statusOf(error: unknown): number | undefined {
   const status = (error as { statusCode?: unknown } | null)?.statusCode;
   return typeof status === 'number' ? status : undefined;
-}
-
-/** A storage failure worth retrying: throttling, 5xx, timeouts, dropped connections. */
-export function transientStorageError(what: string, blobName: string | undefined, cause: unknown) {
-  const status = statusOf(cause);
-  const detail = status === undefined ? (cause as Error).message : `HTTP ${status}`;
-  return new IngestError(
-    'BLOB_UNAVAILABLE',
-    `Could not ${what} blob: ${detail}`,
-    { blobName },
-    cause,
-  );
 }

@@ -1,14 +1,10 @@
 import { createHash, type Hash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import type { BlobClient, ContainerClient } from '@azure/storage-blob';
-import { IngestError, isIngestError } from '../errors/IngestError.js';
+import { toStorageError } from '../blob/blobService.js';
+import { IngestError } from '../errors/IngestError.js';
 import type { Logger } from '../telemetry/logger.js';
-import {
-  claimBlob,
-  releaseClaim,
-  stampBlob,
-  statusOf,
-  transientStorageError,
-} from './claimBlob.js';
+import { claimBlob, releaseClaim, stampBlob, statusOf } from './claimBlob.js';
 import { formatFor, type FormatCatalog } from './formats.js';
 import { processContent } from './processContent.js';
 import { processZip, type MemberResult } from './processZip.js';
@@ -84,31 +80,61 @@ export async function processBlob(
     return { blobName, status, recordsTotal: 0, recordsValid: 0, recordsRejected: 0, errorCode };
   }
 
-  let finished: Finished;
+  let stamped = false;
   try {
-    finished = await processClaimed(deps, client, claim.original, claim.etag);
-  } catch (error) {
-    await releaseClaim(client, claim);
-    if (statusOf(error) === 412 || statusOf(error) === 404) return superseded(blobName, log);
-    if (isIngestError(error)) throw error;
-    throw transientStorageError('stream', blobName, error);
+    const finished = await finishedOrFailed(deps, client, claim.original, claim.etag);
+    if (finished === 'changed') return superseded(blobName, log);
+    stamped = await stampBlob(client, claim, {
+      status: finished.status,
+      recordsTotal: finished.recordsTotal,
+      recordsValid: finished.recordsValid,
+      recordsRejected: finished.recordsRejected,
+      processedAt: new Date().toISOString(),
+      processedSha256: claim.original.content_sha256,
+      errorCode: finished.errorCode,
+      error: finished.error,
+    });
+    if (!stamped) return superseded(blobName, log);
+    logFinished(log, finished, started);
+    return { blobName, ...finished };
+  } finally {
+    // A claim left behind by a transient fault would answer every retry `busy` until it goes
+    // stale; after a 412 the release is refused, which is what we want.
+    if (!stamped) await releaseClaim(client, claim);
   }
-  const stamped = await stampBlob(client, claim, {
-    status: finished.status,
-    recordsTotal: finished.recordsTotal,
-    recordsValid: finished.recordsValid,
-    recordsRejected: finished.recordsRejected,
-    processedAt: new Date().toISOString(),
-    processedSha256: claim.original.content_sha256,
-    errorCode: finished.errorCode,
-    error: finished.error,
-  });
-  if (!stamped) return superseded(blobName, log);
+}
+
+function logFinished(log: Logger, finished: Finished, started: number): void {
   const fields = { records: finished.recordsTotal, durationMs: Date.now() - started };
   if (finished.status === 'processed') log.info(fields, 'blob processed');
   else log.warn({ ...fields, errorCode: finished.errorCode, err: finished.error }, 'blob failed');
-  return { blobName, ...finished };
 }
+
+/**
+ * The result to stamp, or `changed` when the claimed version is gone. Permanent failures (bad
+ * data, a corrupt zip, a name too long, storage refusing a write) end as `failed` so they are
+ * not retried forever; only transient ones throw.
+ */
+async function finishedOrFailed(
+  deps: ProcessorDeps,
+  client: BlobClient,
+  metadata: Record<string, string>,
+  etag: string,
+): Promise<Finished | 'changed'> {
+  try {
+    return await processClaimed(deps, client, metadata, etag);
+  } catch (error) {
+    if (error instanceof SourceChanged) return 'changed';
+    const failure = toStorageError(error, `Processing "${client.name}" failed`, {
+      blobName: client.name,
+    });
+    if (failure.transient) throw failure;
+    return failedWith(failure);
+  }
+}
+
+/** The claimed version changed or vanished mid-download (a conditional read got 412 or 404). */
+class SourceChanged extends Error {}
 
 async function processClaimed(
   deps: ProcessorDeps,
@@ -117,11 +143,25 @@ async function processClaimed(
   etag: string,
 ): Promise<Finished> {
   const blobName = client.name;
+  const body = await downloadIfMatch(client, etag, deps.processed, deps.options.sinks);
+  try {
+    return await processBody(deps, blobName, metadata, body);
+  } finally {
+    // Parsing may stop at the first bad line; the rest of the response must not stay open.
+    body.destroy();
+  }
+}
+
+async function processBody(
+  deps: ProcessorDeps,
+  blobName: string,
+  metadata: Record<string, string>,
+  body: Readable,
+): Promise<Finished> {
   const expectedSha = metadata.content_sha256;
   const relativePath = relativeToSource(blobName, metadata.source);
-  const download = await client.download(0, undefined, { conditions: { ifMatch: etag } });
   const hash = createHash('sha256');
-  const bytes = hashing(download.readableStreamBody as AsyncIterable<Buffer>, hash);
+  const bytes = hashing(body, hash, blobName);
   const verify = () => hashMismatch(hash, expectedSha);
   const base = {
     maxRecordBytes: deps.options.maxRecordBytes,
@@ -162,10 +202,68 @@ function relativeToSource(blobName: string, source: string | undefined): string 
   return blobName.slice(blobName.indexOf('/') + 1);
 }
 
-async function* hashing(bytes: AsyncIterable<Buffer>, hash: Hash): AsyncGenerator<Buffer> {
-  for await (const chunk of bytes) {
-    hash.update(chunk);
-    yield chunk;
+/**
+ * Opens the claimed version. Only here do 412 and 404 mean "a newer version arrived": the same
+ * statuses from an output write are storage faults, classified like any other.
+ */
+async function downloadIfMatch(
+  client: BlobClient,
+  etag: string,
+  processed: ContainerClient,
+  sinks: SinkFactory | undefined,
+): Promise<Readable> {
+  if (sinks === undefined) await ensureProcessedContainer(processed);
+  try {
+    const download = await client.download(0, undefined, { conditions: { ifMatch: etag } });
+    return download.readableStreamBody as Readable;
+  } catch (error) {
+    throw isGone(error) ? new SourceChanged() : downloadError(client.name, error);
+  }
+}
+
+/** Processed containers already created by this process, by URL. */
+const createdContainers = new Map<string, Promise<void>>();
+
+/**
+ * Creates the processed container on first use: on fresh storage every output write would
+ * otherwise fail with ContainerNotFound. Once per container per process, retried after failure.
+ */
+function ensureProcessedContainer(container: ContainerClient): Promise<void> {
+  let created = createdContainers.get(container.url);
+  if (created === undefined) {
+    created = container.createIfNotExists().then(
+      () => undefined,
+      (error: unknown) => {
+        createdContainers.delete(container.url);
+        throw toStorageError(error, `Creating container "${container.containerName}" failed`, {});
+      },
+    );
+    createdContainers.set(container.url, created);
+  }
+  return created;
+}
+
+function isGone(error: unknown): boolean {
+  return statusOf(error) === 412 || statusOf(error) === 404;
+}
+
+function downloadError(blobName: string, error: unknown): IngestError {
+  return toStorageError(error, `Downloading "${blobName}" failed`, { blobName });
+}
+
+/** The SDK resumes a dropped download with the same If-Match, so a 412 can surface mid-stream. */
+async function* hashing(
+  bytes: AsyncIterable<Buffer>,
+  hash: Hash,
+  blobName: string,
+): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of bytes) {
+      hash.update(chunk);
+      yield chunk;
+    }
+  } catch (error) {
+    throw isGone(error) ? new SourceChanged() : downloadError(blobName, error);
   }
 }
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
-import { IngestError } from '../errors/IngestError.js';
+import { IngestError, isIngestError } from '../errors/IngestError.js';
 import { blobNameFor } from '../naming/blobName.js';
 import { formatFor, type FormatCatalog } from './formats.js';
 import { processContent, type ContentJob, type ContentOutcome } from './processContent.js';
@@ -55,6 +55,10 @@ export async function processZip(
     }
     try {
       return await processMembers(zip, job);
+    } catch (error) {
+      // A directory that breaks halfway through is bad data, like one that cannot be opened.
+      if (isIngestError(error) && !error.transient) return error;
+      throw error;
     } finally {
       zip.close();
     }
@@ -73,16 +77,29 @@ async function processMembers(zip: yauzl.ZipFile, job: ZipJob): Promise<MemberRe
       results.push({ ...memberCounts(member), status: 'failed', errorCode: 'ARCHIVE', error });
       continue;
     }
-    const stream = await openEntry(zip, entry);
-    const outcome = await processContent(asArchiveData(stream, member), {
-      ...job.base,
-      format: formatFor(job.catalog, `${job.relativePath}/${member}`),
-      outputBase: blobNameFor(job.base.sourceBlob, member),
-      gzip: member.endsWith('.gz'),
-    });
-    results.push(memberResult(member, outcome));
+    try {
+      results.push(await processMember(zip, entry, job));
+    } catch (error) {
+      // One unreadable or unnameable member fails itself; the others are still read.
+      if (!isIngestError(error) || error.transient) throw error;
+      const failed = { status: 'failed' as const, errorCode: error.code, error: error.describe() };
+      results.push({ ...memberCounts(member), ...failed });
+    }
   }
   return results;
+}
+
+async function processMember(zip: yauzl.ZipFile, entry: yauzl.Entry, job: ZipJob) {
+  const member = entry.fileName;
+  const outputBase = blobNameFor(job.base.sourceBlob, member);
+  const stream = await openEntry(zip, entry);
+  const outcome = await processContent(asArchiveData(stream, member), {
+    ...job.base,
+    format: formatFor(job.catalog, `${job.relativePath}/${member}`),
+    outputBase,
+    gzip: member.endsWith('.gz'),
+  });
+  return memberResult(member, outcome);
 }
 
 /** A member that fails to inflate is bad data in the archive, not a fault worth retrying. */

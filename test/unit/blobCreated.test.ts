@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ContainerClient } from '@azure/storage-blob';
+import { IngestError } from '../../src/errors/IngestError.js';
+import { handleBlobCreated } from '../../src/orchestration/blobCreated.js';
+import type { ProcessStatus } from '../../src/records/processBlob.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import type { Telemetry } from '../../src/telemetry/telemetry.js';
+
+const event = {
+  eventType: 'Microsoft.Storage.BlobCreated',
+  subject: '/blobServices/default/containers/incoming/blobs/vendor/a.csv',
+};
+
+function depsAnswering(status: ProcessStatus) {
+  return {
+    incoming: { containerName: 'incoming' } as unknown as ContainerClient,
+    log: silentLogger,
+    telemetry: { enabled: false } as unknown as Telemetry,
+    process: async (blobName: string) => ({
+      blobName,
+      status,
+      recordsTotal: 0,
+      recordsValid: 0,
+      recordsRejected: 0,
+    }),
+  };
+}
+
+describe('handling a BlobCreated event', () => {
+  it('throws a transient error when the blob is busy, so Event Grid delivers it again', async () => {
+    await assert.rejects(handleBlobCreated(event, depsAnswering('busy')), (error: unknown) => {
+      assert.ok(error instanceof IngestError);
+      assert.equal(error.transient, true);
+      assert.equal(error.context.blobName, 'vendor/a.csv');
+      return true;
+    });
+  });
+
+  for (const status of ['skipped', 'superseded', 'processed', 'failed'] as const)
+    it(`returns normally when the processor answers ${status}`, async () => {
+      const outcome = await handleBlobCreated(event, depsAnswering(status));
+      assert.equal(outcome.kind === 'handled' && outcome.result.status, status);
+    });
+});
