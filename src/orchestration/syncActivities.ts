@@ -3,7 +3,7 @@ import { IngestError } from '../errors/IngestError.js';
 import { failedPlan, runFailureOf } from '../sync/planFailure.js';
 import { planSync, type Plan } from '../sync/planSync.js';
 import { summarize, writeRunSummary, type RunSummary } from '../sync/runSummary.js';
-import { acquireRunLock, releaseRunLock } from '../sync/sourceLock.js';
+import { acquireRunLock, refreshRunLock, releaseRunLock } from '../sync/sourceLock.js';
 import { findSource, type SyncDeps } from '../sync/SyncDeps.js';
 import { transferFiles } from '../sync/transferFiles.js';
 import type { PlannedFile, TransferResult } from '../sync/types.js';
@@ -92,6 +92,8 @@ export async function transferBatchActivity(
   input: TransferBatchInput,
 ): Promise<BatchOutcome> {
   const source = findSource(deps.settings, input.source);
+  // The run shows life, and stops here if its lock went to another run meanwhile.
+  await refreshRunLock(deps, source.name, input.runId);
   const stored = await readPlan(deps, input.planBlob);
   const files: readonly PlannedFile[] = stored.batches[input.batchIndex] ?? [];
   const results = await transferFiles(deps, source, files, input.runId);

@@ -25,7 +25,15 @@ export async function acquireSourceLock(
 ): Promise<SourceLock> {
   const blob = await lockBlob(deps, source);
   const lease = blob.getBlobLeaseClient();
-  await takeLease(deps, blob, source, owner, () => lease.acquireLease(leaseSeconds), lease.leaseId);
+  await takeLease(
+    deps,
+    blob,
+    source,
+    owner,
+    'cli',
+    () => lease.acquireLease(leaseSeconds),
+    lease.leaseId,
+  );
   const renewal = setInterval(
     () => {
       lease
@@ -65,7 +73,29 @@ export async function acquireRunLock(deps: SyncDeps, source: string, runId: stri
   const blob = await lockBlob(deps, source);
   const leaseId = leaseIdFor(runId);
   const lease = blob.getBlobLeaseClient(leaseId);
-  await takeLease(deps, blob, source, runId, () => lease.acquireLease(-1), leaseId);
+  await takeLease(deps, blob, source, runId, 'run', () => lease.acquireLease(-1), leaseId);
+}
+
+/**
+ * Marks an orchestrated run's lock as alive: each transfer batch calls it, so a run that keeps
+ * moving is never judged stale however long it lasts. A run whose lock was broken (it was idle
+ * past the stale limit) learns it here and stops instead of syncing beside another run.
+ */
+export async function refreshRunLock(deps: SyncDeps, source: string, runId: string): Promise<void> {
+  const blob = await lockBlob(deps, source);
+  try {
+    await blob.setMetadata(lockMetadata(runId, 'run', deps.now()), {
+      conditions: { leaseId: leaseIdFor(runId) },
+    });
+  } catch (error) {
+    if (error instanceof RestError && (error.statusCode === 409 || error.statusCode === 412))
+      throw lockedError(
+        source,
+        blob,
+        (await blob.getProperties().catch(() => undefined))?.metadata,
+      );
+    throw toStorageError(error, `Refreshing the lock of source "${source}" failed`, { source });
+  }
 }
 
 /** Releases an orchestrated run's lock; a lock already gone is fine. */
@@ -93,15 +123,25 @@ async function lockBlob(deps: SyncDeps, source: string): Promise<BlockBlobClient
   return blob;
 }
 
+/** Who holds the lock: a CLI run (a lapsing lease) or an orchestrated run (an infinite one). */
+type LockKind = 'cli' | 'run';
+
+function lockMetadata(owner: string, kind: LockKind, now: Date): Record<string, string> {
+  return { owner: encodeURIComponent(owner), kind, since: now.toISOString() };
+}
+
 /**
- * Acquires, records who holds the lock and since when, and breaks a lock whose holder has held
- * it longer than SYNC_STALE_AFTER_MINUTES: an orchestration terminated as stale never releases.
+ * Acquires and records who holds the lock and when it last showed life. Only an orchestrated
+ * run's infinite lease is ever broken, and only when it has shown no life (no transfer batch)
+ * for SYNC_STALE_AFTER_MINUTES: an orchestration terminated as stale never releases. A CLI's
+ * lease lapses by itself within a minute of its process dying, so it is never broken.
  */
 async function takeLease(
   deps: SyncDeps,
   blob: BlockBlobClient,
   source: string,
   owner: string,
+  kind: LockKind,
   acquire: () => Promise<unknown>,
   leaseId: string,
 ): Promise<void> {
@@ -113,19 +153,19 @@ async function takeLease(
       if (!(error instanceof RestError && error.statusCode === 409)) throw error;
       const holder = await blob.getProperties();
       const since = Date.parse(holder.metadata?.since ?? '');
-      if (!(deps.now().getTime() - since > staleAfterMs))
-        throw lockedError(source, blob, holder.metadata);
+      const isStale =
+        holder.metadata?.kind === 'run' && deps.now().getTime() - since > staleAfterMs;
+      if (!isStale) throw lockedError(source, blob, holder.metadata);
       deps.log.warn({ source, holder: holder.metadata?.owner }, 'breaking a stale source lock');
-      await blob.getBlobLeaseClient().breakLease(0);
+      // Only if nothing changed since we judged it: a holder that just showed life keeps it.
+      await blob.getBlobLeaseClient().breakLease(0, { conditions: { ifMatch: holder.etag } });
       await acquire();
     }
-    await blob.setMetadata(
-      { owner: encodeURIComponent(owner), since: deps.now().toISOString() },
-      { conditions: { leaseId } },
-    );
+    await blob.setMetadata(lockMetadata(owner, kind, deps.now()), { conditions: { leaseId } });
   } catch (error) {
     if (error instanceof IngestError) throw error;
-    if (error instanceof RestError && error.statusCode === 409)
+    // 409: leased by another; 412: our fresh lease was broken before we wrote who holds it.
+    if (error instanceof RestError && (error.statusCode === 409 || error.statusCode === 412))
       throw lockedError(
         source,
         blob,

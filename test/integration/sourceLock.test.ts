@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { loadSettings } from '../../src/config/settings.js';
 import { IngestError } from '../../src/errors/IngestError.js';
-import { acquireRunLock, acquireSourceLock, releaseRunLock } from '../../src/sync/sourceLock.js';
+import {
+  acquireRunLock,
+  acquireSourceLock,
+  refreshRunLock,
+  releaseRunLock,
+} from '../../src/sync/sourceLock.js';
 import { createSyncDeps, type SyncDeps } from '../../src/sync/SyncDeps.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { startAzurite, type RunningAzurite } from '../helpers/azurite.js';
@@ -67,5 +72,25 @@ describe('the source lock', () => {
     await releaseRunLock(deps, 'acme', 'run-terminated'); // too late: no longer its lock
     await assert.rejects(acquireSourceLock(deps, 'acme', 'cli-late'), isLocked);
     await releaseRunLock(deps, 'acme', 'run-next');
+  });
+
+  it('never breaks a live CLI lease, however long the CLI has run', async () => {
+    const cli = await acquireSourceLock(deps, 'long', 'cli-long');
+    clock += 500 * 60_000;
+    await assert.rejects(acquireRunLock(deps, 'long', 'run-eager'), isLocked);
+    await cli.release();
+  });
+
+  it('keeps a long run that shows life, and stops a run whose lock was taken over', async () => {
+    await acquireRunLock(deps, 'busy', 'run-long');
+    for (let batch = 0; batch < 4; batch += 1) {
+      clock += 60 * 60_000;
+      await refreshRunLock(deps, 'busy', 'run-long');
+    }
+    await assert.rejects(acquireRunLock(deps, 'busy', 'run-other'), isLocked);
+    clock += 121 * 60_000;
+    await acquireRunLock(deps, 'busy', 'run-other');
+    await assert.rejects(refreshRunLock(deps, 'busy', 'run-long'), isLocked);
+    await releaseRunLock(deps, 'busy', 'run-other');
   });
 });
