@@ -20,7 +20,8 @@ export function typeRecord(
   fields: readonly string[],
   schema: ReadonlyMap<string, ColumnSpec>,
 ): TypeResult {
-  const record: TypedRecord = {};
+  // No prototype: a column named "__proto__" is data, not a way to drop or inject fields.
+  const record: TypedRecord = Object.create(null) as TypedRecord;
   for (let index = 0; index < names.length; index++) {
     const name = names[index];
     const text = fields[index] ?? '';
