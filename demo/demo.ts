@@ -46,6 +46,12 @@ async function main(): Promise<void> {
     exitCode = Math.max(exitCode, await cli(['sync', '--no-progress']));
     say('ftp-ingest status');
     await cli(['status']);
+    say('Metadata of incoming/acme/legacy/kunden.txt (a Windows-1252 pipe file)');
+    const kunden = azurite.blobService
+      .getContainerClient('incoming')
+      .getBlobClient('acme/legacy/kunden.txt');
+    for (const [key, value] of Object.entries((await kunden.getProperties()).metadata ?? {}))
+      process.stdout.write(`  ${key.padEnd(18)} ${value}\n`);
     say('Rejected rows of quality/prices.csv (processed/acme/quality/prices.csv.rejected.jsonl)');
     const rejects = azurite.blobService
       .getContainerClient('processed')
@@ -53,7 +59,8 @@ async function main(): Promise<void> {
     process.stdout.write((await rejects.downloadToBuffer()).toString('utf8'));
     say(
       [
-        'What to look at:',
+        'What to look at (this Azurite lived in memory and stops with the demo; point the CLI at',
+        'your own Azurite or storage account to browse the containers yourself):',
         '  - every blob in "incoming" carries source_*, content_sha256, run_id and the processing',
         '    stamp (status, records_total/valid/rejected, processed_sha256) in its metadata;',
         '  - "processed" holds <blob>.jsonl per file and quality/prices.csv.rejected.jsonl with',
