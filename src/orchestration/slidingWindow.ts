@@ -14,7 +14,7 @@ export interface WindowCallbacks<T> {
 
 /**
  * Runs items `first` to `end - 1` with at most `limit` tasks in flight, starting the next item as
- * soon as any running one settles rather than in fixed waves.
+ * soon as one running batch settles rather than in fixed waves.
  *
  * Two workarounds keep the host's history consistent. durable-functions 3.5 sends every child of
  * a new `Task.any` as a new action, so re-awaiting tasks that are already running would schedule

@@ -6,7 +6,7 @@ import { IngestError } from '../errors/IngestError.js';
 import type { Logger } from '../telemetry/logger.js';
 import { claimBlob, releaseClaim, stampBlob, statusOf } from './claimBlob.js';
 import { formatFor, type FormatCatalog } from './formats.js';
-import { processContent } from './processContent.js';
+import { processContent, resultOf } from './processContent.js';
 import { processZip, type MemberResult } from './processZip.js';
 import { blobSinkFactory, type SinkFactory } from './RecordSink.js';
 
@@ -185,14 +185,7 @@ async function processBody(
     verify,
   });
   deps.log.debug({ blobName, ...outcome.report }, 'blob read');
-  return {
-    status: outcome.status,
-    recordsTotal: outcome.counts.total,
-    recordsValid: outcome.counts.valid,
-    recordsRejected: outcome.counts.rejected,
-    errorCode: outcome.errorCode,
-    error: outcome.error,
-  };
+  return resultOf(outcome);
 }
 
 /** SOURCE_FORMATS globs match the path below `<source>/`. */

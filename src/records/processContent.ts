@@ -14,6 +14,18 @@ export interface ContentOutcome {
   readonly report: ReadReport;
 }
 
+/** An outcome in the shape results and stamps report it. */
+export function resultOf(outcome: ContentOutcome) {
+  return {
+    status: outcome.status,
+    recordsTotal: outcome.counts.total,
+    recordsValid: outcome.counts.valid,
+    recordsRejected: outcome.counts.rejected,
+    errorCode: outcome.errorCode,
+    error: outcome.error,
+  };
+}
+
 /** Everything `processContent` needs besides the bytes. */
 export interface ContentJob {
   readonly format: RecordFormat;

@@ -8,7 +8,12 @@ import yauzl from 'yauzl';
 import { IngestError, isIngestError } from '../errors/IngestError.js';
 import { blobNameFor } from '../naming/blobName.js';
 import { formatFor, type FormatCatalog } from './formats.js';
-import { processContent, type ContentJob, type ContentOutcome } from './processContent.js';
+import {
+  processContent,
+  resultOf,
+  type ContentJob,
+  type ContentOutcome,
+} from './processContent.js';
 
 /** One member of a zip and how it ended. */
 export interface MemberResult {
@@ -118,15 +123,7 @@ function memberCounts(member: string) {
 }
 
 function memberResult(member: string, outcome: ContentOutcome): MemberResult {
-  return {
-    member,
-    status: outcome.status,
-    recordsTotal: outcome.counts.total,
-    recordsValid: outcome.counts.valid,
-    recordsRejected: outcome.counts.rejected,
-    errorCode: outcome.errorCode,
-    error: outcome.error,
-  };
+  return { member, ...resultOf(outcome) };
 }
 
 function openZip(file: string): Promise<yauzl.ZipFile> {
