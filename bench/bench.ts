@@ -17,6 +17,7 @@ import {
   servedTime,
 } from './benchData.js';
 import { measure, measureTogether, type Measured } from './measure.js';
+import { seedStoredBlobs, type StoredBlob } from './storedBlobs.js';
 import { medianRate, medianRss, renderTable, type Row } from './report.js';
 
 /**
@@ -465,24 +466,29 @@ async function processing(context: Context): Promise<Row[]> {
 
 /**
  * `ftp-ingest plan` against a real vsftpd listing and an Azurite holding a blob for every listed
- * file with matching metadata, so every file comes out unchanged.
+ * file with matching metadata, so every file comes out unchanged. Beside it, the storage side on
+ * its own: the same container listed with metadata by the SDK, 5,000 a page.
  */
 async function planning(context: Context): Promise<Row[]> {
   const count = context.sizes.plannedFiles;
   const scenario = `planning ${count} listed vs ${count} stored`;
   context.log(scenario);
-  const azurite = await startAzurite();
+  const azurite = await startAzurite({ persistent: true });
   const samples: Measured[] = [];
+  const floor: Measured[] = [];
   try {
-    await seedStoredFiles(azurite, count);
+    await seedStoredBlobs(azurite, 'incoming', count, storedTinyFile);
     for (let rep = 1; rep <= context.reps; rep++) {
+      const listing = await wire(azurite, ['list', '-', 'incoming', 'bench']);
+      if (Number(listing.stdout) !== count)
+        throw new Error(`Azurite listed ${listing.stdout.trim()} blobs, not ${count}`);
+      context.log(`  SDK list: ${(listing.wallMs / 1000).toFixed(2)} s`);
+      floor.push(listing);
       const env = ingestEnv(context, azurite, '/tiny');
       const sample = await measure(
         process.execPath,
         [...cliFlags, cliPath, 'plan', '--json', '--no-progress'],
-        {
-          env,
-        },
+        { env },
       );
       const summary = JSON.parse(sample.stdout) as { listed: number; unchanged: number };
       if (summary.listed !== count || summary.unchanged !== count)
@@ -493,42 +499,37 @@ async function planning(context: Context): Promise<Row[]> {
   } finally {
     await azurite.stop();
   }
+  const rowOf = (tool: string, measured: Measured[], note: string, isSubject = false): Row => ({
+    scenario,
+    tool,
+    samples: measured,
+    work: count,
+    unit: 'files/s',
+    isSubject,
+    note,
+  });
   return [
-    {
-      scenario,
-      tool: 'ftp-ingest plan',
-      samples,
-      work: count,
-      unit: 'files/s',
-      isSubject: true,
-      note: 'real vsftpd LIST + MDTM',
-    },
+    rowOf('ftp-ingest plan', samples, 'real vsftpd LIST + MDTM, Azurite listing', true),
+    rowOf('wire: SDK list blobs with metadata', floor, 'Azurite alone, 5,000 a page'),
   ];
 }
 
-/** A blob per tiny file, with the metadata a transfer would have written. */
-async function seedStoredFiles(azurite: RunningAzurite, count: number) {
-  const container = azurite.blobService.getContainerClient('incoming');
-  await container.createIfNotExists();
-  const modified = servedTime.toISOString();
-  let next = 0;
-  const worker = async () => {
-    for (let index = next++; index < count; index = next++) {
-      const path = `p${String(Math.floor(index / 1000)).padStart(3, '0')}/t${String(index).padStart(6, '0')}.txt`;
-      const body = `${index}\n`;
-      await container.getBlockBlobClient(`bench/${path}`).upload(body, body.length, {
-        metadata: {
-          source: 'bench',
-          source_path: path,
-          source_size: String(body.length),
-          source_modified: modified,
-          content_sha256: createHash('sha256').update(body).digest('hex'),
-          status: 'transferred',
-        },
-      });
-    }
+/** The blob a transfer of tiny file `index` would have written, with its metadata. */
+function storedTinyFile(index: number): StoredBlob {
+  const path = `p${String(Math.floor(index / 1000)).padStart(3, '0')}/t${String(index).padStart(6, '0')}.txt`;
+  const body = `${index}\n`;
+  return {
+    name: `bench/${path}`,
+    body,
+    metadata: {
+      source: 'bench',
+      source_path: path,
+      source_size: String(body.length),
+      source_modified: servedTime.toISOString(),
+      content_sha256: createHash('sha256').update(body).digest('hex'),
+      status: 'transferred',
+    },
   };
-  await Promise.all(Array.from({ length: 32 }, worker));
 }
 
 async function listLocal(dir: string): Promise<string[]> {

@@ -12,6 +12,7 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
  *   node storageWire.js blocks|uploadStream <file> <container> <blob>
  *   node storageWire.js putBlobs <dir> <container> <prefix>
  *   node storageWire.js download - <container> <blob>
+ *   node storageWire.js list - <container> <prefix>
  *
  * The connection string comes from BENCH_STORAGE.
  */
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
     await container.getBlockBlobClient(name).uploadStream(createReadStream(path));
   else if (mode === 'putBlobs') await putBlobs(container, path, name);
   else if (mode === 'download') await discard(container, name);
+  else if (mode === 'list') await countListed(container, name);
   else throw new Error(`unknown mode ${mode}`);
 }
 
@@ -89,6 +91,16 @@ async function discard(container: ContainerClient, name: string) {
   for await (const chunk of response.readableStreamBody as AsyncIterable<Buffer>)
     bytes += chunk.length;
   process.stdout.write(`${bytes}\n`);
+}
+
+/** Lists blobs with metadata, 5,000 a page, as planning does, and prints how many. */
+async function countListed(container: ContainerClient, prefix: string) {
+  let listed = 0;
+  const pages = container
+    .listBlobsFlat({ prefix: `${prefix}/`, includeMetadata: true })
+    .byPage({ maxPageSize: 5000 });
+  for await (const page of pages) listed += page.segment.blobItems.length;
+  process.stdout.write(`${listed}\n`);
 }
 
 await main();

@@ -5,7 +5,7 @@ import type { RemoteFile } from '../sync/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { isUnreadableListing, toIngestError } from './ftpErrors.js';
 import type { FtpPool } from './FtpPool.js';
-import { isoSeconds, readListedTime } from './listTime.js';
+import { isoSeconds, readListedTime, type ListedTime } from './listTime.js';
 import { absolutePath, childPath } from './remotePath.js';
 import { judgeMdtmClock, modifiedFrom, type MdtmClock, type ServerTimes } from './serverTime.js';
 
@@ -45,6 +45,14 @@ interface Found {
   readonly times?: ServerTimes;
 }
 
+interface Undated {
+  readonly path: string;
+  readonly size: number;
+  readonly listed: ListedTime | undefined;
+}
+
+/** Files asked about per pool checkout: small enough to share work, large enough to reuse. */
+const mdtmBatchSize = 200;
 /** Larger than any flat file a vendor sends; a bigger number is a parse error. */
 const maxPlausibleSize = 2 ** 50;
 /** Replies meaning "no such command": MDTM is then not tried again in this walk. */
@@ -77,6 +85,8 @@ export async function listTree(
     isWanted(path) ||
     (suffix !== undefined && path.endsWith(suffix) && isWanted(path.slice(0, -suffix.length)));
   const found: Found[] = [];
+  /** Files whose LIST line has no exact time; MDTM asks for it after the walk. */
+  const undated: Undated[] = [];
   const problems: ListingProblem[] = [];
   const visited = new Set<string>();
   let linkedFolders: Folder[] = [];
@@ -154,9 +164,7 @@ export async function listTree(
             found.push({ path, size: entry.size, modified: isoSeconds(entry.modifiedAt) });
             continue;
           }
-          const listedTime = readListedTime(entry.rawModifiedAt);
-          const mdtm = await lastModified(client, absolutePath(settings.root, path));
-          found.push({ path, size: entry.size, times: { listed: listedTime, mdtm } });
+          undated.push({ path, size: entry.size, listed: readListedTime(entry.rawModifiedAt) });
         } else {
           problems.push({ path, reason: 'neither a regular file, a folder nor a link: skipped' });
         }
@@ -175,6 +183,31 @@ export async function listTree(
       if (unsupportedReplies.has(error.code)) mdtmSupported = false;
       return undefined;
     }
+  };
+
+  /**
+   * One MDTM round trip per file, in batches spread over the pool's connections, so a flat
+   * folder of many files is not asked about on a single connection while the others idle.
+   */
+  const dateByMdtm = async (files: readonly Undated[], connections: number): Promise<void> => {
+    const batches: Undated[][] = [];
+    for (let i = 0; i < files.length; i += mdtmBatchSize)
+      batches.push(files.slice(i, i + mdtmBatchSize));
+    const dateBatch = async (client: Client, batch: readonly Undated[]): Promise<Found[]> => {
+      const dated: Found[] = [];
+      for (const { path, size, listed } of batch) {
+        const mdtm = await lastModified(client, absolutePath(settings.root, path));
+        dated.push({ path, size, times: { listed, mdtm } });
+      }
+      return dated;
+    };
+    const worker = async (): Promise<void> => {
+      for (let batch = batches.pop(); batch !== undefined; batch = batches.pop()) {
+        const files = batch;
+        found.push(...(await pool.use((client) => dateBatch(client, files))));
+      }
+    };
+    await Promise.all(Array.from({ length: connections }, worker));
   };
 
   /** A link to a file: LIST gives the link's own size, SIZE and MDTM follow it. */
@@ -212,6 +245,7 @@ export async function listTree(
       }
       linkedFolders = [];
     }
+    await dateByMdtm(undated, concurrency);
   } catch (error) {
     throw toIngestError(error, { ftpPath: settings.root }, 'list');
   }

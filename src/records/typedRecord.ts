@@ -20,22 +20,34 @@ export function typeRecord(
   fields: readonly string[],
   schema: ReadonlyMap<string, ColumnSpec>,
 ): TypeResult {
-  // No prototype: a column named "__proto__" is data, not a way to drop or inject fields.
-  const record: TypedRecord = Object.create(null) as TypedRecord;
+  // A plain object keeps V8's fast properties (a prototype-less one is a slow dictionary).
+  const record: TypedRecord = {};
   for (let index = 0; index < names.length; index++) {
     const name = names[index];
     const text = fields[index] ?? '';
     const column = schema.get(name);
     if (column === undefined) {
-      record[name] = text;
+      setField(record, name, text);
       continue;
     }
     const converted = convert(column, text);
     if (typeof converted === 'object' && converted !== null)
       return { ok: false, reason: `column "${name}": ${converted.error}` };
-    record[name] = converted;
+    setField(record, name, converted);
   }
   return { ok: true, record };
+}
+
+/** Assignment, except that a column named "__proto__" stays data instead of a prototype swap. */
+function setField(record: TypedRecord, name: string, value: FieldValue): void {
+  if (name === '__proto__')
+    Object.defineProperty(record, name, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  else record[name] = value;
 }
 
 /** Unique, non-empty column names: a file with two "Name" columns must not lose one. */

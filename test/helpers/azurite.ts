@@ -20,9 +20,9 @@ export interface RunningAzurite {
   stop(): Promise<void>;
   /**
    * Starts it again on the same port after `downMs` (default 0) without it, for outage tests;
-   * needs `persistent: true`.
+   * needs `persistent: true`. `whileDown` runs while it is stopped, given its data folder.
    */
-  restart(downMs?: number): Promise<void>;
+  restart(downMs?: number, whileDown?: (location: string) => Promise<void>): Promise<void>;
 }
 
 export interface AzuriteOptions {
@@ -81,9 +81,10 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
       await halt();
       await rm(location, { recursive: true, force: true });
     },
-    async restart(downMs = 0) {
+    async restart(downMs = 0, whileDown?: (location: string) => Promise<void>) {
       await halt();
       await delay(downMs);
+      await whileDown?.(location);
       await launch();
     },
   };

@@ -35,6 +35,9 @@ export class ScriptedFtpServer {
   readonly password = 'scripted-password';
   /** Every command received, PASS masked. */
   readonly commands: string[] = [];
+  /** The control connection (numbered from 1 as they open) each entry of `commands` came on. */
+  readonly commandSessions: number[] = [];
+  #sessions = 0;
   #server?: Server;
   readonly #sockets = new Set<Socket>();
 
@@ -58,6 +61,7 @@ export class ScriptedFtpServer {
 
   #session(control: Socket): void {
     this.#track(control);
+    const session = ++this.#sessions;
     let cwd = '/';
     let restAt = 0;
     let loggedIn = false;
@@ -87,6 +91,7 @@ export class ScriptedFtpServer {
       const [verb = '', ...rest] = line.split(' ');
       const arg = rest.join(' ');
       this.commands.push(verb.toUpperCase() === 'PASS' ? 'PASS ***' : line);
+      this.commandSessions.push(session);
       const path = resolve(cwd, arg.replace(/^-a\s*/, ''));
       // A hostile name is looked up as sent before any `..` in it is interpreted.
       const literal = arg.startsWith('/') ? arg : `${cwd === '/' ? '' : cwd}/${arg}`;

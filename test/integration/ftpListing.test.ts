@@ -15,6 +15,7 @@ import {
   type RunningFtpServer,
   type SkipReason,
 } from '../helpers/ftpServers.js';
+import { ScriptedFtpServer } from '../helpers/scriptedFtp.js';
 
 const recent = new Date(Math.floor(Date.now() / 1000 - 2 * 86400) * 1000 + 37_000);
 const old = new Date('2020-01-15T22:33:44Z');
@@ -46,7 +47,9 @@ async function makeTree(): Promise<string> {
   return root;
 }
 
-function settingsFor(server: RunningFtpServer, overrides: Partial<FtpSettings> = {}): FtpSettings {
+type Login = Pick<RunningFtpServer, 'host' | 'port' | 'user' | 'password'>;
+
+function settingsFor(server: Login, overrides: Partial<FtpSettings> = {}): FtpSettings {
   return {
     host: server.host,
     port: server.port,
@@ -233,5 +236,43 @@ describe('listTree on vsftpd with symbolic links', () => {
     assert.match(problems[0].reason, /already listed/);
     assert.match(problems[1].reason, /broken symbolic link/);
     assert.match(problems[2].reason, /already listed/);
+  });
+});
+
+describe('listTree on a LIST-only server with one flat folder', () => {
+  const count = 1000;
+  const stamp = new Date('2024-03-05T06:07:08Z');
+  let server: ScriptedFtpServer;
+  before(async () => {
+    const files = Array.from({ length: count }, (_, i) => ({
+      path: `/drop/f${String(i).padStart(4, '0')}.csv`,
+      content: Buffer.from(`${i}\n`),
+    }));
+    server = await new ScriptedFtpServer({ files, mdtm: stamp }).start();
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('asks MDTM once per file, spread over the pool connections', async () => {
+    const settings = settingsFor(server, { maxConnections: 4 });
+    const pool = new FtpPool(settings, log);
+    let listing: Listing;
+    try {
+      listing = await listTree(pool, settings, log);
+    } finally {
+      await pool.close();
+    }
+    assert.equal(listing.files.length, count);
+    assert.ok(listing.files.every((file) => file.modified === stamp.toISOString()));
+    const asked = server.commands.flatMap((command, i) =>
+      command.startsWith('MDTM ')
+        ? [{ path: command.slice(5), session: server.commandSessions[i] }]
+        : [],
+    );
+    assert.equal(new Set(asked.map((a) => a.path)).size, count);
+    assert.equal(asked.length, count);
+    const sessions = new Set(asked.map((a) => a.session));
+    assert.ok(sessions.size >= 2, `all MDTM on ${sessions.size} connection(s)`);
   });
 });

@@ -10,5 +10,6 @@ describe('typed records', () => {
       JSON.stringify(result.ok ? result.record : undefined),
       '{"__proto__":"1","constructor":"2","toString":"3"}',
     );
+    assert.equal(Object.getPrototypeOf(result.ok ? result.record : undefined), Object.prototype);
   });
 });
