@@ -153,7 +153,8 @@ async function repeat(
       const sample = await run(azurite);
       context.log(
         `  ${label} #${rep}: ${(sample.wallMs / 1000).toFixed(2)} s, ` +
-          `peak RSS ${(sample.peakRss / 1024 / 1024).toFixed(0)} MiB`,
+          `peak RSS ${(sample.peakRss / 1024 / 1024).toFixed(0)} MiB, ` +
+          `CPU ${(sample.cpuMs / 1000).toFixed(2)} s, machine busy ${(sample.machineBusy * 100).toFixed(0)}%`,
       );
       samples.push(sample);
     } finally {

@@ -41,12 +41,12 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 /**
  * The Markdown table: medians with the min–max spread, and per row the subject's throughput
  * and peak RSS divided by this row's (above 1 means ftp-ingest moves more per second, or holds
- * more memory).
+ * more memory). CPU is the tool's own; "machine busy" counts every process, servers included.
  */
 export function renderTable(rows: readonly Row[]): string {
   const lines = [
-    '| scenario | tool | wall s, median (min–max) | throughput, median (min–max) | peak RSS, median (max) | ftp-ingest ÷ this: throughput | ftp-ingest ÷ this: RSS |',
-    '|---|---|---|---|---|---|---|',
+    '| scenario | tool | wall s, median (min–max) | throughput, median (min–max) | peak RSS, median (max) | tool CPU s, median | machine busy, median | ftp-ingest ÷ this: throughput | ftp-ingest ÷ this: RSS |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const row of rows) {
     const subject = rows.find((r) => r.scenario === row.scenario && r.isSubject === true);
@@ -63,6 +63,8 @@ export function renderTable(rows: readonly Row[]): string {
         `${median(walls).toFixed(2)} (${Math.min(...walls).toFixed(2)}–${Math.max(...walls).toFixed(2)})`,
         `${medianRate(row).toFixed(fixed)} ${row.unit} (${Math.min(...rates).toFixed(fixed)}–${Math.max(...rates).toFixed(fixed)})`,
         `${mb(median(rss))} (${mb(Math.max(...rss))})`,
+        (median(row.samples.map((s) => s.cpuMs)) / 1000).toFixed(2),
+        `${(median(row.samples.map((s) => s.machineBusy)) * 100).toFixed(0)}%`,
         subject === undefined ? '' : ratio(medianRate(subject), medianRate(row)),
         subject === undefined ? '' : ratio(medianRss(subject), medianRss(row)),
       ].join(' | ') + ' |',

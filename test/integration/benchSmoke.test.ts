@@ -29,6 +29,10 @@ describe('benchmark harness', () => {
       for (const sample of row.samples) {
         assert.ok(sample.wallMs > 0, `${row.tool} has no wall time`);
         assert.ok(sample.peakRss > 1024 * 1024, `${row.tool} has no peak RSS`);
+        // GNU time counts in hundredths: curl on 4 MiB may take less than one.
+        assert.ok(Number.isFinite(sample.cpuMs) && sample.cpuMs >= 0, `${row.tool} CPU time`);
+        if (row.tool.startsWith('ftp-ingest')) assert.ok(sample.cpuMs > 0, `${row.tool} no CPU`);
+        assert.ok(sample.machineBusy > 0 && sample.machineBusy <= 1, `${row.tool} busy share`);
       }
     const page = renderResults(rows, true);
     assert.match(page, /\| 1 file of 4 MiB \| ftp-ingest sync \|/);
