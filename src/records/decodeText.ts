@@ -25,11 +25,11 @@ type Decode = (bytes: Buffer, end: boolean) => string;
  * Decodes a byte stream to text chunks without holding the file. A BOM decides the encoding;
  * a declared encoding must decode cleanly; `auto` means UTF-8 unless the bytes are not UTF-8.
  *
- * What `auto` guarantees: the first 64 KiB are held back, and an invalid UTF-8 sequence in them
- * switches the whole file to the fallback. After that window, an invalid sequence switches the
- * rest of the file to the fallback only when everything already emitted was ASCII (identical in
- * both, so the result equals decoding the whole file with the fallback); if non-ASCII UTF-8 was
- * already emitted, the file mixes encodings and fails with ENCODING rather than guess.
+ * What `auto` guarantees: the file is UTF-8 up to its first invalid sequence. When every byte
+ * before that sequence is ASCII (identical in both), the fallback decodes the file, so the
+ * result equals decoding the whole file with the fallback; when valid non-ASCII UTF-8 came
+ * before it, the file mixes encodings and fails with ENCODING rather than garble either part.
+ * The first 64 KiB are held back so that a file judged in that window is decoded in one piece.
  * Decoded text containing NUL fails with NUL_BYTE: no vendor text format has it, and it marks
  * binary files or UTF-16 without a BOM.
  */
@@ -52,21 +52,24 @@ export async function* decodeText(
     const bom = bomOf(head);
     head = head.subarray(bom?.length ?? 0);
     const declared = options.encoding === 'auto' ? bom?.encoding : options.encoding;
+    // Chunks arrive whole, so the head can run past the window: judge the window only, or a
+    // small file's late bad byte would decide for bytes that came before it.
+    const window = head.subarray(0, encodingLookahead);
     let decode: Decode;
     if (declared !== undefined) {
       report.encoding = declared;
       decode = strictDecoder(declared, lines);
-    } else if (isUtf8Prefix(head, done)) {
+    } else if (isUtf8Prefix(window, done && window.length === head.length)) {
       report.encoding = 'utf-8';
       decode = utf8ThenFallback(
         options.fallback,
         lines,
         () => (report.encoding = options.fallback),
       );
-    } else {
+    } else if (isAsciiBeforeInvalid(window)) {
       report.encoding = options.fallback;
       decode = strictDecoder(options.fallback, lines, true);
-    }
+    } else throw mixedEncodings(lines.current + lines.breaksIn(loose(window)));
 
     let pending: Buffer | undefined = head;
     for (;;) {
@@ -139,13 +142,8 @@ function utf8ThenFallback(fallback: string, lines: LineCounter, onSwitch: () => 
       onlyAscii &&= isAscii(bytes.subarray(0, complete));
       return text;
     } catch {
-      if (!onlyAscii)
-        throw new IngestError(
-          'ENCODING',
-          'Bytes mix encodings: valid non-ASCII UTF-8 earlier, then an invalid sequence; ' +
-            'declare the encoding for this file in SOURCE_FORMATS',
-          { line: lines.current + lines.breaksIn(loose(bytes)) },
-        );
+      if (!onlyAscii || !isAsciiBeforeInvalid(bytes))
+        throw mixedEncodings(lines.current + lines.breaksIn(loose(bytes)));
       switched = strictDecoder(fallback, lines, true);
       onSwitch();
       carry = Buffer.alloc(0);
@@ -162,6 +160,32 @@ function isUtf8Prefix(head: Buffer, isWholeFile: boolean): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+function mixedEncodings(line: number): IngestError {
+  return new IngestError(
+    'ENCODING',
+    'Bytes mix encodings: valid non-ASCII UTF-8 earlier, then an invalid sequence; ' +
+      'declare the encoding for this file in SOURCE_FORMATS',
+    { line },
+  );
+}
+
+/**
+ * True when everything before the first invalid UTF-8 sequence is ASCII, i.e. the first
+ * non-ASCII byte is itself where UTF-8 breaks; `caf\xc3\xa9 ... caf\xe9` is false.
+ */
+function isAsciiBeforeInvalid(bytes: Buffer): boolean {
+  const first = bytes.findIndex((byte) => byte >= 0x80);
+  if (first < 0) return true;
+  const lead = bytes[first];
+  const length = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(first, first + length));
+    return false;
+  } catch {
+    return true;
   }
 }
 

@@ -82,9 +82,15 @@ export async function* parseDelimited(
       on_skip: (error: CsvError | undefined) => {
         const endLine = typeof error?.lines === 'number' ? error.lines : 0;
         const fatal = error === undefined ? undefined : fatalParserCodes[error.code];
-        const line = fatal === 'CSV_QUOTE' ? lastRowEnd + 1 : endLine;
+        // csv-parse reports where it stopped; a quoted record may have started far before.
+        const line = fatal === undefined ? endLine : lastRowEnd + 1;
         if (fatal !== undefined)
-          throw new IngestError(fatal, parserMessage(fatal, maxRecordChars, line), { line }, error);
+          throw new IngestError(
+            fatal,
+            parserMessage(fatal, maxRecordChars, line, endLine),
+            { line },
+            error,
+          );
         const reason = error?.message ?? 'unparseable row';
         batch.push({ kind: 'reject', line, raw: recent.lines(endLine, endLine), reason });
       },
@@ -194,10 +200,16 @@ async function* concat(
   for (let next = await rest.next(); next.done !== true; next = await rest.next()) yield next.value;
 }
 
-function parserMessage(code: 'CSV_QUOTE' | 'RECORD_TOO_LONG', max: number, line: number): string {
-  return code === 'CSV_QUOTE'
-    ? `Quote opened in the record starting at line ${line} is never closed before end of file`
-    : `Record at line ${line} is longer than MAX_RECORD_BYTES (${max} characters)`;
+function parserMessage(
+  code: 'CSV_QUOTE' | 'RECORD_TOO_LONG',
+  max: number,
+  line: number,
+  endLine: number,
+): string {
+  if (code === 'CSV_QUOTE')
+    return `Quote opened in the record starting at line ${line} is never closed before end of file`;
+  const reach = endLine > line ? ` (it reached line ${endLine}: an unclosed quote?)` : '';
+  return `Record starting at line ${line} is longer than MAX_RECORD_BYTES (${max} characters)${reach}`;
 }
 
 /** Line breaks inside a row's quoted fields; a native search first, since most rows have none. */

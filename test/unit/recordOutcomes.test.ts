@@ -26,6 +26,8 @@ interface Case {
   readonly bytes: Buffer;
   readonly format?: typeof auto;
   readonly maxRecordChars?: number;
+  /** Bytes per chunk fed to the reader. Default 3, so every boundary case is crossed. */
+  readonly chunkSize?: number;
   /** [total, valid, rejected] when the file is processed. */
   readonly counts?: [number, number, number];
   /** Error code (and line) when the file fails. */
@@ -68,6 +70,31 @@ const cases: Case[] = [
     first: { name: 'Müller' },
   },
   {
+    name: 'UTF-8 then windows-1252 in the first 64 KiB fails ENCODING, not garbled',
+    bytes: hex('6e616d65 0a 636166 c3a9 0a 636166 e9 0a'),
+    fails: ['ENCODING', 3],
+  },
+  {
+    name: 'UTF-8 then windows-1252 past 64 KiB fails ENCODING, even in one chunk',
+    bytes: Buffer.concat([
+      hex('6e616d65 0a 636166 c3a9 0a'),
+      Buffer.from('x\n'.repeat(40_000)),
+      hex('636166 e9 0a'),
+    ]),
+    chunkSize: 1024 * 1024,
+    fails: ['ENCODING', 40_003],
+  },
+  {
+    name: 'ASCII then windows-1252 past 64 KiB is windows-1252, even in one chunk',
+    bytes: Buffer.concat([
+      hex('6e616d65 0a'),
+      Buffer.from('x\n'.repeat(40_000)),
+      hex('636166 e9 0a'),
+    ]),
+    chunkSize: 1024 * 1024,
+    counts: [40_001, 40_001, 0],
+  },
+  {
     name: 'a NUL byte fails NUL_BYTE',
     bytes: hex('612c62 0a 31 00 2c32 0a'),
     fails: ['NUL_BYTE', 2],
@@ -82,7 +109,7 @@ const cases: Case[] = [
     name: 'a quoted field longer than the limit fails RECORD_TOO_LONG',
     bytes: Buffer.from('a,b\n1,"' + 'x\n'.repeat(3000) + '"\n'),
     maxRecordChars: 1024,
-    fails: ['RECORD_TOO_LONG'],
+    fails: ['RECORD_TOO_LONG', 2],
   },
   { name: 'an empty file has no records', bytes: Buffer.alloc(0), counts: [0, 0, 0] },
   { name: 'a header-only file has no records', bytes: Buffer.from('a,b\r\n'), counts: [0, 0, 0] },
@@ -125,7 +152,7 @@ describe('file outcomes', () => {
     it(c.name, async () => {
       const result = await collectRecords(c.bytes, c.format ?? auto, {
         maxRecordChars: c.maxRecordChars,
-        chunkSize: 3,
+        chunkSize: c.chunkSize ?? 3,
       });
       if (c.fails !== undefined) {
         assert.equal(result.error?.code, c.fails[0], result.error?.message);
