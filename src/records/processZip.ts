@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { crc32 } from 'node:zlib';
 import yauzl from 'yauzl';
 import { IngestError, isIngestError } from '../errors/IngestError.js';
 import { blobNameFor } from '../naming/blobName.js';
@@ -98,7 +99,7 @@ async function processMember(zip: yauzl.ZipFile, entry: yauzl.Entry, job: ZipJob
   const member = entry.fileName;
   const outputBase = blobNameFor(job.base.sourceBlob, member);
   const stream = await openEntry(zip, entry);
-  const outcome = await processContent(asArchiveData(stream, member), {
+  const outcome = await processContent(asArchiveData(stream, member, entry.crc32), {
     ...job.base,
     format: formatFor(job.catalog, `${job.relativePath}/${member}`),
     outputBase,
@@ -107,15 +108,37 @@ async function processMember(zip: yauzl.ZipFile, entry: yauzl.Entry, job: ZipJob
   return memberResult(member, outcome);
 }
 
-/** A member that fails to inflate is bad data in the archive, not a fault worth retrying. */
-async function* asArchiveData(stream: Readable, member: string): AsyncGenerator<Buffer> {
+/**
+ * A member that fails to inflate, or whose bytes do not match the CRC-32 its directory entry
+ * records (yauzl does not check it; a stored member would otherwise pass altered bytes
+ * silently), is bad data in the archive, not a fault worth retrying.
+ */
+async function* asArchiveData(
+  stream: Readable,
+  member: string,
+  expectedCrc: number,
+): AsyncGenerator<Buffer> {
+  let crc = 0;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      crc = crc32(chunk, crc);
+      yield chunk;
+    }
   } catch (error) {
     throw new IngestError('ARCHIVE', `Member ${member} is corrupt: ${(error as Error).message}`);
   } finally {
     stream.destroy();
   }
+  if (crc !== expectedCrc)
+    throw new IngestError(
+      'ARCHIVE',
+      `Member ${member} is corrupt: its bytes have CRC-32 ${hex(crc)}, the zip records ` +
+        `${hex(expectedCrc)}`,
+    );
+}
+
+function hex(crc: number): string {
+  return crc.toString(16).padStart(8, '0');
 }
 
 function memberCounts(member: string) {

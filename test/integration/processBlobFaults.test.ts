@@ -50,6 +50,14 @@ function sinksFailingWith(status: number): SinkFactory {
   };
 }
 
+/** A zip whose first member's recorded CRC-32 (local header and directory) is off by one bit. */
+function wrongCrcZip(): Buffer {
+  const zip = zipBytes({ 'a.csv': 'x\n1\n', 'b.csv': 'y\n2\n' });
+  zip[14] ^= 1;
+  zip[zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])) + 16] ^= 1;
+  return zip;
+}
+
 /** A zip whose first central directory entry has a broken signature. */
 function corruptDirectoryZip(): Buffer {
   const zip = zipBytes({ 'a.csv': 'x\n1\n', 'b.csv': 'y\n2\n' });
@@ -96,6 +104,20 @@ describe('processBlob faults against Azurite', () => {
     const result = await processBlob(deps, 'vendor/corrupt.zip');
     assert.deepEqual([result.status, result.errorCode], ['failed', 'ARCHIVE']);
     assert.equal((await metadataOf('vendor/corrupt.zip')).error_code, 'ARCHIVE');
+  });
+
+  it('fails a zip member whose bytes do not match its CRC-32, and reads the others', async () => {
+    await uploadIncoming(incoming, 'vendor/crc.zip', wrongCrcZip());
+    const result = await processBlob(deps, 'vendor/crc.zip');
+    assert.deepEqual([result.status, result.errorCode], ['failed', 'ARCHIVE']);
+    assert.deepEqual(
+      result.members?.map((m) => [m.member, m.status, m.errorCode]),
+      [
+        ['a.csv', 'failed', 'ARCHIVE'],
+        ['b.csv', 'processed', undefined],
+      ],
+    );
+    assert.match(result.members?.[0]?.error ?? '', /CRC-32/);
   });
 
   it('stamps a zip with a member name too long for a blob failed FILE_NAME', async () => {
