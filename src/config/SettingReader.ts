@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import iconv from 'iconv-lite';
 import { IngestError } from '../errors/IngestError.js';
 import { FormatConfigError, parseFormatCatalog } from '../records/formats.js';
@@ -111,6 +111,15 @@ export class SettingReader {
     return fallback;
   }
 
+  /** A path to a file that must be readable now, so a typo is reported at start, by name. */
+  readableFile(name: string): string | undefined {
+    const value = this.optional(name);
+    const problem = value === undefined ? undefined : unreadableFile(value);
+    if (problem === undefined) return value;
+    this.problems.push(`${name} is "${value}": ${problem}`);
+    return undefined;
+  }
+
   /**
    * A JSON setting given inline (starting with `[` or `{`) or as a path to a JSON file; the
    * file's text, or undefined when unset or unreadable (recorded as a problem).
@@ -206,5 +215,17 @@ export function isTimeZone(zone: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Why `path` cannot be read as a file, or undefined when it can. */
+export function unreadableFile(path: string): string | undefined {
+  try {
+    if (!statSync(path).isFile()) return 'expected a file, found something else';
+    accessSync(path, constants.R_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'no such file' : `cannot read it (${code ?? 'error'})`;
   }
 }

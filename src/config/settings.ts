@@ -3,6 +3,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { Secret } from './Secret.js';
 import { SettingReader } from './SettingReader.js';
 import { readSources, sourceNameForm, sourceNamePattern } from './sourcesSetting.js';
+import { scheduleProblem } from '../sync/sourceSchedule.js';
 import type {
   Environment,
   FtpSettings,
@@ -144,7 +145,7 @@ function readSingleSource(read: SettingReader, ftpRequired: boolean): SourceSett
     user: read.optional('FTP_USER') ?? 'anonymous',
     password: new Secret(read.optional('FTP_PASSWORD') ?? ''),
     secure: read.oneOf('FTP_SECURE', ['false', 'explicit', 'implicit'] as const, 'false'),
-    caFile: read.optional('FTP_CA_FILE'),
+    caFile: read.readableFile('FTP_CA_FILE'),
     verifyCertificate: !read.boolean('FTP_TLS_INSECURE', false),
     root: read.optional('FTP_ROOT') ?? '/',
     include: read.list('FTP_INCLUDE'),
@@ -165,7 +166,7 @@ function readSingleSource(read: SettingReader, ftpRequired: boolean): SourceSett
 function readFunctionsSettings(read: SettingReader): FunctionsSettings {
   const connection = read.optional('APPLICATIONINSIGHTS_CONNECTION_STRING');
   return {
-    syncSchedule: read.optional('SYNC_SCHEDULE') ?? '0 */15 * * * *',
+    syncSchedule: readSchedule(read, 'SYNC_SCHEDULE', '0 */15 * * * *'),
     staleAfterMinutes: read.integer('SYNC_STALE_AFTER_MINUTES', 120, 1, 7 * 24 * 60),
     batchMaxFiles: read.integer('SYNC_BATCH_MAX_FILES', 200, 1, 10_000),
     batchMaxBytes: read.integer('SYNC_BATCH_MAX_MB', 256, 1, 1024 * 1024) * 1024 * 1024,
@@ -175,6 +176,15 @@ function readFunctionsSettings(read: SettingReader): FunctionsSettings {
       read.optional('APPLICATIONINSIGHTS_AUTHENTICATION_STRING'),
     ),
   };
+}
+
+/** A six-field NCRONTAB expression, as the timer trigger and source schedules take it. */
+function readSchedule(read: SettingReader, name: string, fallback: string): string {
+  const value = read.optional(name);
+  const problem = value === undefined ? undefined : scheduleProblem(value);
+  if (problem === undefined) return value ?? fallback;
+  read.problem(`${name} is "${value}": ${problem}`);
+  return fallback;
 }
 
 /** `ClientId=<guid>;Authorization=AAD`, the form the Functions host reads too. */

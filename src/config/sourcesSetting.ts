@@ -8,7 +8,7 @@ import {
 } from '../records/formats.js';
 import { scheduleProblem } from '../sync/sourceSchedule.js';
 import { Secret } from './Secret.js';
-import { isTimeZone, type SettingReader } from './SettingReader.js';
+import { isTimeZone, unreadableFile, type SettingReader } from './SettingReader.js';
 import type { ProcessingSettings, SourceSettings } from './settingTypes.js';
 
 /** Source names: they prefix blobs and run summaries, and name the instance and the password. */
@@ -47,7 +47,14 @@ const ftpSchema = z.strictObject({
     (value) => (value === false ? 'false' : value),
     z.enum(['false', 'explicit', 'implicit']).default('false'),
   ),
-  caFile: z.string().min(1).optional(),
+  caFile: z
+    .string()
+    .min(1)
+    .superRefine((value, ctx) => {
+      const problem = unreadableFile(value);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .optional(),
   tlsInsecure: z.boolean().default(false),
   root: z.string().min(1).default('/'),
   include: globList.default([]),

@@ -95,6 +95,21 @@ describe('settings from the environment', () => {
       /not a storage connection string/,
     ],
     [
+      'a five-field timer schedule',
+      { ...minimal, SYNC_SCHEDULE: '*/15 * * * *' },
+      /^SYNC_SCHEDULE is "\*\/15 \* \* \* \*": expected six NCRONTAB fields/,
+    ],
+    [
+      'a timer schedule that is not NCRONTAB',
+      { ...minimal, SYNC_SCHEDULE: 'bogus bogus * * * *' },
+      /^SYNC_SCHEDULE is "bogus bogus \* \* \* \*": not a valid NCRONTAB expression/,
+    ],
+    [
+      'a CA file that does not exist',
+      { ...minimal, FTP_SECURE: 'explicit', FTP_CA_FILE: '/nonexistent/ca.pem' },
+      /^FTP_CA_FILE is "\/nonexistent\/ca.pem": no such file/,
+    ],
+    [
       'an unresolved Key Vault reference',
       {
         ...minimal,

@@ -128,6 +128,11 @@ describe('SOURCES', () => {
       [/^SOURCES\[0\] \(acme\)\.schedule: not a valid NCRONTAB/],
     ],
     [
+      'a CA file that does not exist',
+      [{ ...acme, ftp: { ...acme.ftp, secure: 'explicit', caFile: '/nonexistent/ca.pem' } }],
+      [/^SOURCES\[0\] \(acme\)\.ftp\.caFile: no such file/],
+    ],
+    [
       'a bad format',
       [{ ...acme, formats: [{ match: '*.txt', layout: 'fixed' }] }],
       [/^SOURCES\[0\] \(acme\)\.formats\[0\]\.fields: a fixed layout needs fields/],
