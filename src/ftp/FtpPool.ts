@@ -105,7 +105,7 @@ export class FtpPool {
     const client = new Client(this.settings.timeoutMs);
     const started = Date.now();
     try {
-      await client.access(this.#access);
+      await logIn(client, this.#access);
       this.log.debug(
         { host: this.settings.host, open: this.#open, durationMs: Date.now() - started },
         'FTP client logged in',
@@ -172,6 +172,35 @@ export class FtpPool {
     if (waiter === undefined) return;
     this.#connect().then(waiter.resolve, waiter.reject);
   }
+}
+
+/**
+ * basic-ftp's `access`, step by step, so that a refused AUTH TLS is reported as FTPS and not as
+ * a wrong password: vsftpd without TLS answers it "530 Please login with USER and PASS.".
+ */
+async function logIn(client: Client, access: AccessOptions): Promise<void> {
+  const { host, port, secure, secureOptions } = access;
+  if (secure === 'implicit') await client.connectImplicitTLS(host, port, secureOptions);
+  else await client.connect(host, port);
+  if (secure === true) {
+    try {
+      // The host is kept for the data connections' certificate check too.
+      await client.useTLS({ ...secureOptions, host: secureOptions?.host ?? host });
+    } catch (error) {
+      if (!(error instanceof FTPError)) throw error;
+      throw new IngestError(
+        'FTP_TLS',
+        `FTP server refused AUTH TLS (expected a server with explicit FTPS): server replied` +
+          ` "${error.message.trim()}"`,
+        { replyCode: error.code },
+        error,
+      );
+    }
+  }
+  // Before login, for user names and passwords beyond ASCII; servers may ignore it.
+  await client.sendIgnoringError('OPTS UTF8 ON');
+  await client.login(access.user, access.password);
+  await client.useDefaultSettings();
 }
 
 function accessOptions(settings: FtpSettings, log: Logger): AccessOptions {

@@ -167,6 +167,24 @@ describe('FtpPool', () => {
     }
   });
 
+  it('reports explicit FTPS against a server without TLS as FTP_TLS, not FTP_LOGIN', async (t) => {
+    const server = await startVsftpd(root);
+    if ('skip' in server) return t.skip(server.skip);
+    const pool = new FtpPool(settingsFor(server, { secure: 'explicit' }), log);
+    try {
+      await assert.rejects(
+        pool.use((client) => client.pwd()),
+        {
+          code: 'FTP_TLS',
+          message: /refused AUTH TLS/,
+        },
+      );
+    } finally {
+      await pool.close();
+      await server.stop();
+    }
+  });
+
   it('closes clients left idle', async () => {
     const server = await startInProcessFtp(root);
     const pool = new FtpPool(settingsFor(server), log, { idleMs: 50 });
