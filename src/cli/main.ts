@@ -37,10 +37,10 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
       .option('--path <subtree...>', 'limit the run to these sub-trees of the source root')
       .option('--force', 'transfer files even when unchanged')
       .option('--json', 'print the run summary document as JSON instead of tables')
-      .option('--no-process', 'transfer only; leave record processing to the Functions app')
       .option('--no-progress', 'no progress bar, even on a terminal');
 
   addRunOptions(program.command('sync'))
+    .option('--no-process', 'transfer only; leave record processing to the Functions app')
     .description('plan, transfer and process new or changed files')
     .addOption(new Option('--dry-run', 'show what would move and why, move nothing'))
     .action(async (options) => {
@@ -109,10 +109,28 @@ const invokedDirectly =
   process.argv[1] !== undefined &&
   import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
 if (invokedDirectly) {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)
+    process.once(signal, () => void giveBackAndExit(signal, code));
   const code = await runCli(process.argv.slice(2), {
     env: readEnvironment(),
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
   });
   process.exitCode = code;
+}
+
+/**
+ * Ctrl-C: the source lock and any processing claim are given back before exiting, so the next
+ * run does not wait for them to lapse. A second Ctrl-C exits at once (the handler ran once).
+ */
+async function giveBackAndExit(signal: NodeJS.Signals, code: number): Promise<void> {
+  process.stderr.write(
+    `ftp-ingest: ${signal}: releasing the source lock and claims, then exiting\n`,
+  );
+  const { releaseAllHeld } = await import('../blob/heldLeases.js');
+  await releaseAllHeld(5000);
+  process.exit(code);
 }

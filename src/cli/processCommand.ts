@@ -40,7 +40,9 @@ export async function processCommand(
   const deps = createSyncDeps(settings, log);
   const results = (
     await reprocess(processorDepsFor(deps, source), selector, sourcePrefix(source.name))
-  ).map(asProcessedFile);
+  )
+    .map(asProcessedFile)
+    .map((r) => ({ ...r, error: r.error ?? whyNotProcessed(r.status, r.errorCode) }));
   if (options.json) context.out(JSON.stringify(results, null, 2) + '\n');
   else
     context.out(
@@ -56,6 +58,20 @@ export async function processCommand(
       ) + '\n',
     );
   // A blob that does not exist is "skipped" to the processor; asked for by name, it is an error.
-  const failed = results.some((r) => r.status === 'failed' || r.errorCode === 'BLOB_NOT_FOUND');
+  // `busy` was not processed by this call either, so a script must not read it as done.
+  const failed = results.some(
+    (r) => r.status === 'failed' || r.status === 'busy' || r.errorCode === 'BLOB_NOT_FOUND',
+  );
   return failed ? 1 : 0;
+}
+
+/** The reason shown for a blob this call did not process, where the processor gave none. */
+function whyNotProcessed(status: string, errorCode: string | undefined): string | undefined {
+  if (errorCode === 'BLOB_NOT_FOUND') return 'no such blob in the incoming container';
+  if (status === 'busy')
+    return (
+      'another processor holds its claim (status=processing): try again when it ends, or' +
+      ' after 10 minutes, when an abandoned claim is taken over'
+    );
+  return undefined;
 }

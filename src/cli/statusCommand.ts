@@ -1,4 +1,5 @@
 import type { Settings } from '../config/settings.js';
+import { toStorageError } from '../blob/blobService.js';
 import { sourcePrefix } from '../naming/blobName.js';
 import type { RunFailure } from '../sync/planFailure.js';
 import { sourcesOverview, type SourceOverview } from '../sync/sourcesOverview.js';
@@ -23,7 +24,13 @@ export async function statusCommand(
   const sources =
     options.source === undefined ? settings.sources : [findSource(settings, options.source)];
   const blobs: Record<string, string>[] = [];
-  for (const source of sources) {
+  // A fresh account has no incoming container until the first sync creates it.
+  const ingested = await incomingContainer(deps)
+    .exists()
+    .catch((error: unknown) => {
+      throw toStorageError(error, 'Reading the incoming container failed', {});
+    });
+  for (const source of ingested ? sources : []) {
     const pages = incomingContainer(deps)
       .listBlobsFlat({ prefix: sourcePrefix(source.name), includeMetadata: true })
       .byPage({ maxPageSize: 5000 });
@@ -48,9 +55,16 @@ export async function statusCommand(
     b.source_modified ?? '',
     b.error_code ?? '',
   ]);
-  context.out(
-    renderTable(['blob', 'status', 'size', 'valid/rejected', 'server time', 'error'], rows) + '\n',
-  );
+  if (!ingested)
+    context.out(
+      `Nothing ingested yet: container "${incomingContainer(deps).containerName}" does not` +
+        ' exist (the first sync creates it)\n',
+    );
+  else
+    context.out(
+      renderTable(['blob', 'status', 'size', 'valid/rejected', 'server time', 'error'], rows) +
+        '\n',
+    );
   context.out('\n' + renderTable(runHeadings, runs.map(runRow)) + '\n');
   for (const run of runs) {
     const runError = run.lastRun?.error;

@@ -1,5 +1,6 @@
 import type { Settings } from '../config/settings.js';
 import { IngestError, messageOf } from '../errors/IngestError.js';
+import { missingFolderReason } from '../ftp/listTree.js';
 import type { Plan } from '../sync/planSync.js';
 import { runSync, type RunReport } from '../sync/runSync.js';
 import { createSyncDeps, findSource } from '../sync/SyncDeps.js';
@@ -20,7 +21,7 @@ export interface SyncCommandOptions {
   readonly dryRun?: boolean;
 }
 
-/** Runs one sync and prints its summary; exit code 1 when any file failed. */
+/** Runs one sync and prints its summary; exit code 1 when any file or requested path failed. */
 export async function runSyncCommand(
   { settings, log }: { settings: Settings; log: Logger },
   options: SyncCommandOptions,
@@ -57,8 +58,13 @@ export async function runSyncCommand(
     context.out(JSON.stringify({ ...report.summary, processed: report.processed }, null, 2) + '\n');
   else context.out(describeRun(report) + '\n');
   const processingFailed = report.processed.some((p) => p.status === 'failed');
-  return report.summary.failed > 0 || processingFailed ? 1 : 0;
+  // `--path 2024/13` with a typo would otherwise look like a quiet day.
+  const pathMissing = report.summary.problems.some((p) => p.reason === missingFolderReason);
+  return report.summary.failed > 0 || processingFailed || pathMissing ? 1 : 0;
 }
+
+/** Files waiting for stability named in the table; the rest are counted. */
+const maxWaitingShown = 50;
 
 /** The human summary: the plan's decisions, each file moved, each failure with its reason. */
 export function describeRun(report: RunReport): string {
@@ -66,7 +72,8 @@ export function describeRun(report: RunReport): string {
   const lines: string[] = [];
   lines.push(
     `${summary.dryRun ? 'Plan' : 'Run'} ${summary.runId} of source "${summary.source}":` +
-      ` ${summary.listed} listed, ${summary.new} new, ${summary.changed} changed,` +
+      ` ${summary.listed} listed, ${summary.new} new, ${plan.counts.changed} changed,` +
+      (plan.counts.forced > 0 ? ` ${plan.counts.forced} forced,` : '') +
       ` ${summary.unchanged} unchanged, ${summary.unstable} not yet stable`,
   );
   if (summary.dryRun) {
@@ -85,7 +92,7 @@ export function describeRun(report: RunReport): string {
         formatBytes(t.bytes),
         processed?.status ?? '',
         processed === undefined ? '' : `${processed.recordsValid}/${processed.recordsRejected}`,
-        t.error ?? processed?.error ?? '',
+        withCode(t.errorCode, t.error) ?? withCode(processed?.errorCode, processed?.error) ?? '',
       ];
     });
     if (rows.length > 0)
@@ -98,7 +105,20 @@ export function describeRun(report: RunReport): string {
     lines.push('', 'Left out of this run:');
     for (const problem of summary.problems) lines.push(`  ${problem.path}: ${problem.reason}`);
   }
+  const waiting = plan.waiting ?? [];
+  if (waiting.length > 0) {
+    lines.push('', 'Not yet stable, left for a later run:');
+    for (const file of waiting.slice(0, maxWaitingShown))
+      lines.push(`  ${file.path}: ${file.reason}`);
+    if (waiting.length > maxWaitingShown)
+      lines.push(`  ... and ${waiting.length - maxWaitingShown} more`);
+  }
   return lines.join('\n');
+}
+
+function withCode(code: string | undefined, error: string | undefined): string | undefined {
+  if (error === undefined) return undefined;
+  return code === undefined ? error : `${code}: ${error}`;
 }
 
 function describePlan(plan: Plan): string {

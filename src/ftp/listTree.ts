@@ -15,6 +15,9 @@ export interface ListingProblem {
   readonly reason: string;
 }
 
+/** The reason given for a requested sub-tree that the server does not have. */
+export const missingFolderReason = 'no such folder';
+
 export interface Listing {
   readonly files: readonly RemoteFile[];
   readonly problems: readonly ListingProblem[];
@@ -299,7 +302,7 @@ async function startFolders(
         { ftpPath: remote },
         'list',
       );
-    problems.push({ path, reason: 'no such folder' });
+    problems.push({ path, reason: missingFolderReason });
   }
   return folders;
 }

@@ -2,6 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { BlobClient, ContainerClient } from '@azure/storage-blob';
 import { toStorageError } from '../blob/blobService.js';
+import { holdUntilReleased } from '../blob/heldLeases.js';
 import { IngestError } from '../errors/IngestError.js';
 import type { Logger } from '../telemetry/logger.js';
 import { claimBlob, releaseClaim, stampBlob, statusOf } from './claimBlob.js';
@@ -81,6 +82,7 @@ export async function processBlob(
   }
 
   let stamped = false;
+  const forget = holdUntilReleased(() => releaseClaim(client, claim));
   try {
     const finished = await finishedOrFailed(deps, client, claim.original, claim.etag);
     if (finished === 'changed') return superseded(blobName, log);
@@ -100,6 +102,7 @@ export async function processBlob(
   } finally {
     // A claim left behind by a transient fault would answer every retry `busy` until it goes
     // stale; after a 412 the release is refused, which is what we want.
+    forget();
     if (!stamped) await releaseClaim(client, claim);
   }
 }

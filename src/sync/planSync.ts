@@ -32,8 +32,10 @@ export interface Plan {
   readonly counts: Readonly<Record<PlanReason, number>>;
   /** Files to move, largest first so the slowest transfer starts earliest. */
   readonly transfers: readonly PlannedFile[];
-  /** Files listed but left out: unstable, or a name that cannot become a blob. */
+  /** Files listed but left out: a name that cannot become a blob, a loop, a limit. */
   readonly problems: readonly ListingProblem[];
+  /** Files not yet stable, each with what it waits for; a later run takes them. */
+  readonly waiting?: readonly ListingProblem[];
   readonly bytesPlanned: number;
   /** Set when the server could not be listed at all; see planFailure.ts. */
   readonly failure?: RunFailure;
@@ -70,6 +72,7 @@ export async function planSync(
   };
   const problems: ListingProblem[] = [...listing.problems];
   const transfers: PlannedFile[] = [];
+  const waiting: ListingProblem[] = [];
   const candidates = withoutDoneMarkers(listing.files, source.ftp.doneSuffix);
   const sightings = new Map<string, Sighting>();
   for (const file of candidates.files) {
@@ -95,12 +98,23 @@ export async function planSync(
       source.ftp.minAgeSeconds === 0 ||
       (existing !== undefined && isUnchanged(file, existing)) ||
       isSettled(sighting, seen.get(file.path), now, source.ftp.minAgeSeconds);
+    const young = !isStable(file, now, source.ftp.minAgeSeconds);
+    const undone = !candidates.isDone(file);
     const reason = decide(file, existing, {
       force: options.force === true,
-      stable: isStable(file, now, source.ftp.minAgeSeconds) && candidates.isDone(file) && settled,
+      stable: !young && !undone && settled,
     });
     if (sighting !== undefined && reason !== 'unchanged') sightings.set(file.path, sighting);
     counts[reason] += 1;
+    if (reason === 'unstable')
+      waiting.push({
+        path: file.path,
+        reason: young
+          ? `modified less than FTP_MIN_AGE_SECONDS (${source.ftp.minAgeSeconds} s) ago`
+          : undone
+            ? `no ${source.ftp.doneSuffix} marker yet`
+            : 'size not yet the same across listings (the server gives no exact time)',
+      });
     if (reason === 'unchanged' || reason === 'unstable') continue;
     transfers.push({
       ...file,
@@ -127,6 +141,7 @@ export async function planSync(
     counts,
     transfers,
     problems,
+    waiting,
     bytesPlanned: transfers.reduce((sum, file) => sum + file.size, 0),
   };
   log.info({ listed: plan.listed, ...counts, bytes: plan.bytesPlanned }, 'plan ready');

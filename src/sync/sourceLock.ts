@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { RestError, type BlockBlobClient } from '@azure/storage-blob';
 import { toStorageError } from '../blob/blobService.js';
 import { IngestError } from '../errors/IngestError.js';
+import { holdUntilReleased } from '../blob/heldLeases.js';
 import type { SyncDeps } from './SyncDeps.js';
 
 /** The service's longest finite lease; a CLI run renews it at a third of that while it lives. */
@@ -48,8 +49,13 @@ export async function acquireSourceLock(
     (leaseSeconds * 1000) / 3,
   );
   renewal.unref();
+  const forget = holdUntilReleased(async () => {
+    clearInterval(renewal);
+    await lease.releaseLease();
+  });
   return {
     async release() {
+      forget();
       clearInterval(renewal);
       await lease
         .releaseLease()

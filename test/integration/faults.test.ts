@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { utimesSync, writeFileSync } from 'node:fs';
 import { chmod, link, mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerClient } from '@azure/storage-blob';
@@ -17,6 +19,7 @@ import { startVsftpd, type RunningFtpServer, type SkipReason } from '../helpers/
 import { ScriptedFtpServer } from '../helpers/scriptedFtp.js';
 import { FtpProxy, seededRandom, type Cut } from '../helpers/tcpProxy.js';
 
+const cliPath = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const hourAgo = new Date(Math.floor(Date.now() / 1000) * 1000 - 3600_000);
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -464,6 +467,38 @@ describe('a server that stops answering, and two runs at once', () => {
       assert.equal((JSON.parse(done.out) as { transferred: number }).transferred, 1);
     } finally {
       proxy.bytesPerSecond = undefined;
+    }
+  });
+
+  it('gives the source lock back when the CLI is stopped with Ctrl-C', async (t) => {
+    if ('skip' in server) return t.skip(server.skip);
+    const env = { ...baseEnv(proxy.port, azurite, server), SOURCE_NAME: 'interrupted' };
+    const lock = azurite.blobService
+      .getContainerClient('ingest-runs')
+      .getBlobClient('interrupted/sync.lock');
+    const leaseState = () =>
+      lock.getProperties().then(
+        (p) => p.leaseState,
+        () => undefined,
+      );
+    proxy.stallOn = /^(LIST|MLSD)/i;
+    const child = spawn(process.execPath, [cliPath, 'sync', '--no-progress'], {
+      env: { PATH: process.env.PATH, ...env, FTP_TIMEOUT_SECONDS: '60' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((done) => child.once('exit', done));
+    try {
+      for (let i = 0; i < 200 && (await leaseState()) !== 'leased'; i++) await sleep(50);
+      assert.equal(await leaseState(), 'leased', stderr);
+      child.kill('SIGINT');
+      assert.equal(await exited, 130, stderr);
+      assert.match(stderr, /SIGINT: releasing the source lock/);
+      assert.equal(await leaseState(), 'available');
+    } finally {
+      proxy.stallOn = undefined;
+      child.kill('SIGKILL');
     }
   });
 });

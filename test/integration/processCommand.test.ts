@@ -104,6 +104,28 @@ describe('ftp-ingest process', () => {
     assert.equal((JSON.parse(run.out) as { errorCode?: string }[])[0]?.errorCode, 'BLOB_NOT_FOUND');
   });
 
+  it('exits 1 and says why for a blob another processor holds', async () => {
+    const blob = azurite.blobService
+      .getContainerClient('incoming')
+      .getBlobClient('shop/orders.csv');
+    const metadata = await statusOf('shop/orders.csv');
+    const claim = { status: 'processing', processing_started: new Date().toISOString() };
+    await blob.setMetadata({ ...metadata, ...claim });
+    try {
+      const run = await cli(['process', 'shop/orders.csv'], env);
+      assert.equal(run.code, 1, run.out);
+      assert.match(run.out, /busy .*another processor holds its claim/);
+    } finally {
+      await blob.setMetadata(metadata);
+    }
+  });
+
+  it('reports status on an account nothing was ingested into yet', async () => {
+    const run = await cli(['status'], { ...env, INCOMING_CONTAINER: 'never-synced' });
+    assert.equal(run.code, 0, run.err);
+    assert.match(run.out, /Nothing ingested yet: container "never-synced" does not exist/);
+  });
+
   it('runs status and process with storage settings only, no FTP_HOST', async () => {
     const storageOnly: Record<string, string> = { ...env };
     delete storageOnly.FTP_HOST;

@@ -115,6 +115,12 @@ describe('sync from an FTP server into Blob Storage', () => {
     assert.equal(await incoming().getBlobClient('vendor/orders/2026-12-03.csv').exists(), false);
   });
 
+  it('exits 1 naming a requested sub-tree the server does not have', async () => {
+    const run = await cli(['sync', '--no-progress', '--no-process', '--path', 'ordres'], env);
+    assert.equal(run.code, 1, run.out);
+    assert.match(run.out, /ordres: no such folder/);
+  });
+
   it('leaves a file younger than the minimum age for a later run', async () => {
     const path = join(root, 'orders/fresh.csv');
     await writeFile(path, 'order_id\n9\n');

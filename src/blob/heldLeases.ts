@@ -1,0 +1,26 @@
+/**
+ * Locks and claims this process holds on storage, so that a CLI stopped with Ctrl-C gives them
+ * back before it exits instead of leaving the source locked for a minute and a blob `busy` for
+ * ten. Whoever takes one registers its release and forgets it once released the normal way.
+ * A process killed outright (SIGKILL, a lost machine) releases nothing: the lease lapses and
+ * the claim goes stale, as before.
+ */
+const held = new Set<() => Promise<void>>();
+
+/** Registers `release` until the returned function is called. */
+export function holdUntilReleased(release: () => Promise<void>): () => void {
+  held.add(release);
+  return () => held.delete(release);
+}
+
+/** Releases everything still held, waiting at most `timeoutMs`; returns how many were held. */
+export async function releaseAllHeld(timeoutMs: number): Promise<number> {
+  const releases = [...held];
+  held.clear();
+  const settled = Promise.allSettled(releases.map((release) => release()));
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+  await Promise.race([settled, timeout]);
+  clearTimeout(timer);
+  return releases.length;
+}
