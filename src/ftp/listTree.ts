@@ -5,7 +5,8 @@ import type { RemoteFile } from '../sync/types.js';
 import type { Logger } from '../telemetry/logger.js';
 import { isUnreadableListing, toIngestError } from './ftpErrors.js';
 import type { FtpPool } from './FtpPool.js';
-import { isoSeconds, readListedTime, type ListedTime } from './listTime.js';
+import { isoSeconds, readListedTime } from './listTime.js';
+import { MdtmDates, type Undated } from './MdtmDates.js';
 import { absolutePath, childPath } from './remotePath.js';
 import { judgeMdtmClock, modifiedFrom, type MdtmClock, type ServerTimes } from './serverTime.js';
 
@@ -48,18 +49,8 @@ interface Found {
   readonly times?: ServerTimes;
 }
 
-interface Undated {
-  readonly path: string;
-  readonly size: number;
-  readonly listed: ListedTime | undefined;
-}
-
-/** Files asked about per pool checkout: small enough to share work, large enough to reuse. */
-const mdtmBatchSize = 200;
 /** Larger than any flat file a vendor sends; a bigger number is a parse error. */
 const maxPlausibleSize = 2 ** 50;
-/** Replies meaning "no such command": MDTM is then not tried again in this walk. */
-const unsupportedReplies = new Set([500, 501, 502, 504]);
 /** What each server's MDTM clock turned out to be, remembered across walks with the same pool. */
 const knownMdtmClocks = new WeakMap<FtpPool, MdtmClock>();
 
@@ -94,7 +85,7 @@ export async function listTree(
   const visited = new Set<string>();
   let linkedFolders: Folder[] = [];
   let entries = 0;
-  let mdtmSupported = true;
+  const mdtm = new MdtmDates(pool, settings.root);
 
   const starts = await pool.use((client) => startFolders(client, settings, options, problems));
   const listFolder = (folder: Folder): Promise<Folder[]> =>
@@ -175,51 +166,13 @@ export async function listTree(
       return children;
     });
 
-  /** MDTM where the server has it; vsftpd's LIST shows minutes at best. */
-  const lastModified = async (client: Client, remote: string): Promise<Date | undefined> => {
-    if (!mdtmSupported) return undefined;
-    try {
-      const date = await client.lastMod(remote);
-      return Number.isNaN(date.getTime()) ? undefined : date;
-    } catch (error) {
-      if (!(error instanceof FTPError)) throw error;
-      if (unsupportedReplies.has(error.code)) mdtmSupported = false;
-      return undefined;
-    }
-  };
-
-  /**
-   * One MDTM round trip per file, in batches spread over the pool's connections, so a flat
-   * folder of many files is not asked about on a single connection while the others idle.
-   */
-  const dateByMdtm = async (files: readonly Undated[], connections: number): Promise<void> => {
-    const batches: Undated[][] = [];
-    for (let i = 0; i < files.length; i += mdtmBatchSize)
-      batches.push(files.slice(i, i + mdtmBatchSize));
-    const dateBatch = async (client: Client, batch: readonly Undated[]): Promise<Found[]> => {
-      const dated: Found[] = [];
-      for (const { path, size, listed } of batch) {
-        const mdtm = await lastModified(client, absolutePath(settings.root, path));
-        dated.push({ path, size, times: { listed, mdtm } });
-      }
-      return dated;
-    };
-    const worker = async (): Promise<void> => {
-      for (let batch = batches.pop(); batch !== undefined; batch = batches.pop()) {
-        const files = batch;
-        found.push(...(await pool.use((client) => dateBatch(client, files))));
-      }
-    };
-    await Promise.all(Array.from({ length: connections }, worker));
-  };
-
   /** A link to a file: LIST gives the link's own size, SIZE and MDTM follow it. */
   const addLinkedFile = async (client: Client, path: string): Promise<void> => {
     const remote = absolutePath(settings.root, path);
     try {
       const size = await client.size(remote);
-      const mdtm = await lastModified(client, remote);
-      if (isPlausibleSize(size)) found.push({ path, size, times: { mdtm } });
+      const modified = await mdtm.lastModified(client, remote);
+      if (isPlausibleSize(size)) found.push({ path, size, times: { mdtm: modified } });
       else problems.push({ path, reason: `implausible size ${size} from SIZE` });
     } catch (error) {
       if (!(error instanceof FTPError)) throw error;
@@ -248,7 +201,7 @@ export async function listTree(
       }
       linkedFolders = [];
     }
-    await dateByMdtm(undated, concurrency);
+    found.push(...(await mdtm.dateAll(undated, concurrency)));
   } catch (error) {
     throw toIngestError(error, { ftpPath: settings.root }, 'list');
   }
