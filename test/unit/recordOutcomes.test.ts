@@ -4,6 +4,9 @@ import { defaultRecordFormat, parseFormatCatalog } from '../../src/records/forma
 import { collectRecords } from '../helpers/collectRecords.js';
 
 const hex = (text: string) => Buffer.from(text.replace(/\s/g, ''), 'hex');
+/** `head`, 40,000 lines of `x` (80 KB, past the 64 KiB look-ahead), then `tail`. */
+const around80KiB = (head: Buffer, tail: Buffer) =>
+  Buffer.concat([head, Buffer.from('x\n'.repeat(40_000)), tail]);
 const auto = defaultRecordFormat();
 const declared = (encoding: string) =>
   parseFormatCatalog(JSON.stringify([{ match: '*', encoding }]), {}).formats[0];
@@ -76,21 +79,13 @@ const cases: Case[] = [
   },
   {
     name: 'UTF-8 then windows-1252 past 64 KiB fails ENCODING, even in one chunk',
-    bytes: Buffer.concat([
-      hex('6e616d65 0a 636166 c3a9 0a'),
-      Buffer.from('x\n'.repeat(40_000)),
-      hex('636166 e9 0a'),
-    ]),
+    bytes: around80KiB(hex('6e616d65 0a 636166 c3a9 0a'), hex('636166 e9 0a')),
     chunkSize: 1024 * 1024,
     fails: ['ENCODING', 40_003],
   },
   {
     name: 'ASCII then windows-1252 past 64 KiB is windows-1252, even in one chunk',
-    bytes: Buffer.concat([
-      hex('6e616d65 0a'),
-      Buffer.from('x\n'.repeat(40_000)),
-      hex('636166 e9 0a'),
-    ]),
+    bytes: around80KiB(hex('6e616d65 0a'), hex('636166 e9 0a')),
     chunkSize: 1024 * 1024,
     counts: [40_001, 40_001, 0],
   },
