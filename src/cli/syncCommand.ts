@@ -49,7 +49,7 @@ export async function runSyncCommand(
       JSON.stringify({ source: source.name, error: { code: failure, message: messageOf(error) } }) +
         '\n',
     );
-    return 1;
+    return failure === 'CONFIG' ? 2 : 1;
   } finally {
     progress.stop();
     await deps.pools.closeAll();

@@ -30,16 +30,23 @@ export class SettingReader {
 
   /** The trimmed value, or undefined when unset; `where` prefixes a problem, e.g. the source. */
   optional(name: string, where?: string): string | undefined {
+    const read = this.unrecorded(name, where);
+    if (read.problem !== undefined) this.problems.push(read.problem);
+    return read.value;
+  }
+
+  /** Like `optional`, but a problem is returned for the caller to place, not recorded. */
+  unrecorded(name: string, where?: string): { value?: string; problem?: string } {
     const raw = this.env[name]?.trim();
-    if (raw === undefined || raw === '') return undefined;
-    if (/^@Microsoft\.KeyVault\(/i.test(raw)) {
-      this.problems.push(
-        `${where === undefined ? '' : `${where}: `}${name} is still a Key Vault reference: the platform could not resolve it (check the` +
-          ` app's identity has "Key Vault Secrets User" on the vault and the secret exists)`,
-      );
-      return undefined;
-    }
-    return raw;
+    if (raw === undefined || raw === '') return {};
+    if (/^@Microsoft\.KeyVault\(/i.test(raw))
+      return {
+        problem:
+          `${where === undefined ? '' : `${where}: `}${name} is still a Key Vault reference: the` +
+          ` platform could not resolve it (check the app's identity has "Key Vault Secrets` +
+          ` User" on the vault and the secret exists)`,
+      };
+    return { value: raw };
   }
 
   required(name: string, form: string): string {

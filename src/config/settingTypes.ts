@@ -10,6 +10,11 @@ export interface FtpSettings {
   readonly port: number;
   readonly user: string;
   readonly password: Secret;
+  /**
+   * Set when the password's setting is missing or an unresolved Key Vault reference: every
+   * login of this source then fails with CONFIG saying so, and the other sources still run.
+   */
+  readonly passwordProblem?: string;
   readonly secure: FtpSecureMode;
   /** PEM file of a private CA to trust for FTPS. Default: the system's trust store only. */
   readonly caFile?: string;

@@ -152,16 +152,24 @@ interface RawSource {
   readonly formats?: unknown;
 }
 
+/** A source's password, or why it has none usable. */
+interface SourcePassword {
+  readonly secret: Secret;
+  readonly problem?: string;
+}
+
 /**
- * The source's password from `FTP_PASSWORD_<NAME>`, or undefined after recording why there is
- * none. A source whose user is `anonymous` (the default) needs none.
+ * The source's password from `FTP_PASSWORD_<NAME>`. A source whose user is `anonymous` (the
+ * default) needs none. A missing or unresolved one fails that source's runs only (the secret
+ * of one new vendor not yet in Key Vault must not stop the others), so it is returned as the
+ * source's problem; a password written into SOURCES is a configuration error for the app.
  */
 function readPassword(
   read: SettingReader,
   entry: RawSource,
   name: string,
   label: string,
-): Secret | undefined {
+): SourcePassword | undefined {
   const passwordName = passwordSettingName(name);
   if (entry.ftp?.password !== undefined) {
     read.problem(
@@ -171,18 +179,19 @@ function readPassword(
     return undefined;
   }
   const user = typeof entry.ftp?.user === 'string' ? entry.ftp.user : 'anonymous';
-  const value = read.optional(passwordName, label);
-  if (value !== undefined) return new Secret(value);
-  // Set but unreadable: optional() has already said it is an unresolved Key Vault reference.
-  if (read.isSet(passwordName)) return undefined;
-  if (user === 'anonymous') return new Secret('');
-  read.problem(`${label}: ${passwordName} is missing: expected the password of user "${user}"`);
-  return undefined;
+  const { value, problem } = read.unrecorded(passwordName, label);
+  if (value !== undefined) return { secret: new Secret(value) };
+  if (problem !== undefined) return { secret: new Secret(''), problem };
+  if (user === 'anonymous') return { secret: new Secret('') };
+  return {
+    secret: new Secret(''),
+    problem: `${label}: ${passwordName} is missing: expected the password of user "${user}"`,
+  };
 }
 
 function toSource(
   input: SourceInput,
-  password: Secret,
+  password: SourcePassword,
   formats: FormatCatalog | undefined,
   processing: ProcessingSettings,
 ): SourceSettings {
@@ -196,7 +205,8 @@ function toSource(
       host: ftp.host,
       port: ftp.port,
       user: ftp.user,
-      password,
+      password: password.secret,
+      ...(password.problem === undefined ? {} : { passwordProblem: password.problem }),
       secure: ftp.secure,
       caFile: ftp.caFile,
       verifyCertificate: !ftp.tlsInsecure,

@@ -76,6 +76,8 @@ describe('many sources in one app', () => {
       },
       { name: 'gamma', ftp: ftp(gamma) },
       { name: 'delta', ftp: { ...ftp(beta), port: downPort, user: 'delta' } },
+      // Its Key Vault secret does not exist yet: its runs fail, the others' do not.
+      { name: 'epsilon', ftp: ftp(beta) },
       // Due once a year at New Year: never in this test's timer tick.
       { name: 'yearly', schedule: '0 0 0 1 1 *', ftp: ftp(beta) },
     ];
@@ -85,6 +87,8 @@ describe('many sources in one app', () => {
       FTP_PASSWORD_BETA: beta.password,
       FTP_PASSWORD_GAMMA: 'gamma-wrong-password',
       FTP_PASSWORD_DELTA: 'delta-password',
+      FTP_PASSWORD_EPSILON:
+        '@Microsoft.KeyVault(SecretUri=https://v.vault.azure.net/secrets/ftp-password-epsilon)',
       FTP_PASSWORD_YEARLY: beta.password,
       AzureWebJobsStorage: azurite.connectionString,
       LOG_LEVEL: 'error',
@@ -113,15 +117,17 @@ describe('many sources in one app', () => {
     ) as RunSummary;
 
   it('syncs each source through the CLI at once; the failing ones fail alone', async () => {
-    const names = ['acme', 'beta', 'gamma', 'delta'];
+    const names = ['acme', 'beta', 'gamma', 'delta', 'epsilon'];
     const runs = await Promise.all(
       names.map((source) => cli(['sync', '--source', source, '--json', '--no-progress'], env)),
     );
-    const [acmeRun, betaRun, gammaRun, deltaRun] = runs;
+    const [acmeRun, betaRun, gammaRun, deltaRun, epsilonRun] = runs;
     assert.equal(acmeRun.code, 0, acmeRun.err);
     assert.equal(betaRun.code, 0, betaRun.err);
     assert.equal(gammaRun.code, 1, gammaRun.err);
     assert.equal(deltaRun.code, 1, deltaRun.err);
+    assert.equal(epsilonRun.code, 2, epsilonRun.out);
+    assert.match(epsilonRun.out, /FTP_PASSWORD_EPSILON is still a Key Vault reference/);
 
     assert.deepEqual(await blobNames('incoming'), [
       'acme/daily/orders.csv',
@@ -147,6 +153,7 @@ describe('many sources in one app', () => {
     assert.equal(gammaSummary.error?.code, 'FTP_LOGIN', JSON.stringify(gammaSummary));
     const deltaSummary = await latest('ingest-runs', 'delta');
     assert.match(deltaSummary.error?.code ?? '', /^FTP_(CONNECT|TIMEOUT)$/);
+    assert.equal((await latest('ingest-runs', 'epsilon')).error?.code, 'CONFIG');
     for (const run of runs)
       assert.ok(!(run.out + run.err + run.logs).includes('gamma-wrong-password'), 'no password');
   });
@@ -156,7 +163,7 @@ describe('many sources in one app', () => {
     assert.equal(run.code, 0, run.err);
     const { runs } = JSON.parse(run.out) as { runs: SourceOverview[] };
     const by = new Map(runs.map((r) => [r.source, r]));
-    assert.deepEqual([...by.keys()], ['acme', 'beta', 'gamma', 'delta', 'yearly']);
+    assert.deepEqual([...by.keys()], ['acme', 'beta', 'gamma', 'delta', 'epsilon', 'yearly']);
     assert.equal(by.get('acme')?.lastRun?.transferred, 2);
     assert.equal(by.get('gamma')?.lastRun?.error?.code, 'FTP_LOGIN');
     assert.equal(by.get('yearly')?.lastRun, null);
@@ -210,6 +217,7 @@ describe('many sources in one app', () => {
         ['beta', 'started'],
         ['gamma', 'started'],
         ['delta', 'started'],
+        ['epsilon', 'started'],
         ['yearly', 'not-due'],
       ],
     );
@@ -223,6 +231,9 @@ describe('many sources in one app', () => {
     // A bad password is permanent: the run completes at once with its error in its summary.
     const gammaOut = results.get('sync-gamma')?.output as RunSummary;
     assert.equal(gammaOut.error?.code, 'FTP_LOGIN');
+    // So is a password that is not there: the run names the setting.
+    const epsilonOut = results.get('sync-epsilon')?.output as RunSummary;
+    assert.equal(epsilonOut.error?.code, 'CONFIG', JSON.stringify(epsilonOut));
     // A server down is retried, then the run fails alone, after recording why.
     assert.equal(results.get('sync-delta')?.status, 'Failed');
     const deltaError = (await latest('orch-runs', 'delta')).error;

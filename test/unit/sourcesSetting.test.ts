@@ -138,23 +138,6 @@ describe('SOURCES', () => {
       [/^SOURCES\[0\] \(acme\)\.formats\[0\]\.fields: a fixed layout needs fields/],
     ],
     [
-      'a missing password',
-      [beta],
-      [
-        /^SOURCES\[0\] \(beta-2\): FTP_PASSWORD_BETA_2 is missing: expected the password of user "beta"/,
-      ],
-      { FTP_PASSWORD_BETA_2: '' },
-    ],
-    [
-      'an unresolved Key Vault reference',
-      [acme],
-      [/^SOURCES\[0\] \(acme\): FTP_PASSWORD_ACME is still a Key Vault reference/],
-      {
-        FTP_PASSWORD_ACME:
-          '@Microsoft.KeyVault(SecretUri=https://v.vault.azure.net/secrets/ftp-password-acme)',
-      },
-    ],
-    [
       'a password inside SOURCES',
       [{ ...acme, ftp: { ...acme.ftp, password: 'inline-secret-pw' } }],
       [
@@ -190,6 +173,30 @@ describe('SOURCES', () => {
           `${pattern} in:\n${problems.join('\n')}`,
         );
       assert.equal(problems.length, expected.length, problems.join('\n'));
+    });
+
+  const unusablePasswords: [string, Environment, RegExp][] = [
+    [
+      'a missing password',
+      { FTP_PASSWORD_BETA_2: '' },
+      /^SOURCES\[1\] \(beta-2\): FTP_PASSWORD_BETA_2 is missing: expected the password of user "beta"/,
+    ],
+    [
+      'an unresolved Key Vault reference',
+      {
+        FTP_PASSWORD_BETA_2:
+          '@Microsoft.KeyVault(SecretUri=https://v.vault.azure.net/secrets/ftp-password-beta)',
+      },
+      /^SOURCES\[1\] \(beta-2\): FTP_PASSWORD_BETA_2 is still a Key Vault reference/,
+    ],
+  ];
+  for (const [what, extra, expected] of unusablePasswords)
+    it(`keeps the other sources running with ${what}, which fails its own source`, () => {
+      const settings = loadSettings(envWith([acme, beta], extra));
+      const [first, second] = settings.sources;
+      assert.equal(first?.ftp.passwordProblem, undefined);
+      assert.equal(first?.ftp.password.reveal(), 'acme-secret-pw');
+      assert.match(second?.ftp.passwordProblem ?? '', expected);
     });
 
   it('never prints a password, not even one misplaced in broken JSON', () => {
