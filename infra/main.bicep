@@ -19,16 +19,16 @@ param location string
 @maxLength(63)
 param sourceName string = 'default'
 
-@description('FTP server host name or IP address.')
-param ftpHost string
+@description('FTP server host name or IP address. Empty when SOURCES describes the servers.')
+param ftpHost string = ''
 
 @description('FTP control port.')
 @minValue(1)
 @maxValue(65535)
 param ftpPort int = 21
 
-@description('FTP user name. The password is never a parameter: see the README, "Deploying to Azure".')
-param ftpUser string
+@description('FTP user name; empty with SOURCES. The password is never a parameter: see the README, "Deploying to Azure".')
+param ftpUser string = ''
 
 // Explicit FTPS by default: plain FTP sends the password in clear over the internet, so it
 // should be a deliberate choice for a vendor that offers nothing else.

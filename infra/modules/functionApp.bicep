@@ -45,10 +45,11 @@ var dataConnection = 'DataStorage'
 // With SOURCES the single-source settings stay empty: the app refuses both at once.
 var multiSource = !empty(sources)
 
-// One versionless Key Vault reference per source, to its `ftp-password-<name>` secret: the
-// setting name is the source name upper-cased with `-` as `_`, as src/config reads it.
+// One versionless Key Vault reference per source that logs in, to its `ftp-password-<name>`
+// secret: the setting name is the source name upper-cased with `-` as `_`, as src/config reads
+// it. An anonymous source (no user, or `anonymous`) has no secret, so it gets no reference.
 var sourcePasswords = toObject(
-  sources,
+  filter(sources, source => (source.?ftp.?user ?? 'anonymous') != 'anonymous'),
   source => 'FTP_PASSWORD_${toUpper(replace(source.name, '-', '_'))}',
   source => '@Microsoft.KeyVault(SecretUri=${keyVaultUri}secrets/ftp-password-${source.name})'
 )

@@ -115,7 +115,7 @@ if (invokedDirectly) {
   ] as const)
     process.once(signal, () => void giveBackAndExit(signal, code));
   const code = await runCli(process.argv.slice(2), {
-    env: readEnvironment(),
+    env: readEnvironment('.env'),
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
   });

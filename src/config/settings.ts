@@ -75,8 +75,13 @@ export const settingNames = [
   'ENCODING_FALLBACK',
 ] as const;
 
-/** Reads `.env` (when present) under the process environment, which wins. */
-export function readEnvironment(dotenvPath = '.env'): Environment {
+/**
+ * The process environment, over the `.env` file at `dotenvPath` when one is given and present.
+ * Only the CLI passes one: in Azure, app settings are the configuration, and a `.env` deployed
+ * by mistake must not supply a password or switch off certificate checks.
+ */
+export function readEnvironment(dotenvPath?: string): Environment {
+  if (dotenvPath === undefined) return { ...process.env };
   let fromFile: Record<string, string> = {};
   try {
     fromFile = parseDotenv(readFileSync(dotenvPath));

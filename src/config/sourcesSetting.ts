@@ -181,8 +181,9 @@ function readPassword(
   const user = typeof entry.ftp?.user === 'string' ? entry.ftp.user : 'anonymous';
   const { value, problem } = read.unrecorded(passwordName, label);
   if (value !== undefined) return { secret: new Secret(value) };
-  if (problem !== undefined) return { secret: new Secret(''), problem };
+  // An anonymous login needs no secret, so an unresolved reference to one does not matter.
   if (user === 'anonymous') return { secret: new Secret('') };
+  if (problem !== undefined) return { secret: new Secret(''), problem };
   return {
     secret: new Secret(''),
     problem: `${label}: ${passwordName} is missing: expected the password of user "${user}"`,

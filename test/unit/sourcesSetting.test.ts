@@ -199,6 +199,14 @@ describe('SOURCES', () => {
       assert.match(second?.ftp.passwordProblem ?? '', expected);
     });
 
+  it('ignores an unresolved Key Vault reference for an anonymous source', () => {
+    const open = { name: 'public-stats', ftp: { host: 'ftp.stats.example' } };
+    const reference = '@Microsoft.KeyVault(SecretUri=https://v.vault.azure.net/secrets/x)';
+    const settings = loadSettings(envWith([acme, open], { FTP_PASSWORD_PUBLIC_STATS: reference }));
+    assert.equal(settings.sources[1]?.ftp.passwordProblem, undefined);
+    assert.equal(settings.sources[1]?.ftp.password.reveal(), '');
+  });
+
   it('never prints a password, not even one misplaced in broken JSON', () => {
     const broken = '[{"name":"acme","ftp":{"host":"h","password":"inline-secret-pw" ]';
     const envs: Environment[] = [
