@@ -10,11 +10,14 @@ export interface WindowCallbacks<T> {
   readonly failed: (index: number, error: Error) => void;
   /** After each step, with the number still in flight, for progress. */
   readonly step?: (inFlight: number) => void;
+  /** Asked before each start: true starts nothing more; what runs is still awaited. */
+  readonly stop?: () => boolean;
 }
 
 /**
  * Runs items `first` to `end - 1` with at most `limit` tasks in flight, starting the next item as
- * soon as one running batch settles rather than in fixed waves.
+ * soon as one running batch settles rather than in fixed waves. Returns the first item it did
+ * not start: `end`, unless `stop` said so earlier.
  *
  * Two workarounds keep the host's history consistent. durable-functions 3.5 sends every child of
  * a new `Task.any` as a new action, so re-awaiting tasks that are already running would schedule
@@ -28,12 +31,13 @@ export function* runWindow<T>(
   end: number,
   limit: number,
   callbacks: WindowCallbacks<T>,
-): Generator<Task, void, unknown> {
+): Generator<Task, number, unknown> {
   const inFlight = new Map<number, Task>();
   let next = first;
-  while (next < end || inFlight.size > 0) {
+  const stopped = () => callbacks.stop?.() === true;
+  while ((next < end && !stopped()) || inFlight.size > 0) {
     const started: Task[] = [];
-    while (next < end && inFlight.size < Math.max(1, limit)) {
+    while (next < end && inFlight.size < Math.max(1, limit) && !stopped()) {
       const task = callbacks.start(next);
       inFlight.set(next, task);
       started.push(task);
@@ -49,6 +53,7 @@ export function* runWindow<T>(
     }
     callbacks.step?.(inFlight.size);
   }
+  return next;
 }
 
 /** Hands every settled task to its callback, in index order; returns how many settled. */

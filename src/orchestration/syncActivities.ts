@@ -123,15 +123,26 @@ export async function recordSummaryActivity(
       ? await readPlan(deps, input.planBlob)
       : { plan: failedPlan(input.runId, input.source, '/', input.failure), batches: [] };
   const lost = new Map(input.lostBatches.map((b) => [b.batchIndex, b.error]));
+  const [firstLost] = input.lostBatches;
+  const isNotAttempted = (index: number) =>
+    input.notAttemptedFrom !== undefined && index >= input.notAttemptedFrom;
   const results: TransferResult[] = [];
   for (const [index, files] of stored.batches.entries()) {
     const lostError = lost.get(index);
     const batchResults =
-      lostError === undefined
+      lostError === undefined && !isNotAttempted(index)
         ? await readRunsJson<TransferResult[]>(deps, batchResultBlobName(input.planBlob, index))
         : undefined;
-    if (batchResults !== undefined) results.push(...batchResults);
-    else results.push(...files.map((file) => lostFile(file, lostError ?? 'batch never reported')));
+    if (batchResults !== undefined) {
+      results.push(...batchResults);
+      continue;
+    }
+    const why =
+      lostError === undefined && isNotAttempted(index)
+        ? `Not attempted: batch ${firstLost?.batchIndex} of this run was given up after every` +
+          ` retry (${firstLost?.error}); the next run takes this file`
+        : `The batch was given up after every retry: ${lostError ?? 'batch never reported'}`;
+    results.push(...files.map((file) => lostFile(file, why)));
   }
   const finishedAt = deps.now().toISOString();
   const summary = summarize(stored.plan, results, input.startedAt, finishedAt, input.dryRun);
@@ -170,7 +181,7 @@ function lostFile(file: PlannedFile, error: string): TransferResult {
     outcome: 'failed',
     bytes: 0,
     errorCode: 'FTP_CONNECT',
-    error: `The batch was given up after every retry: ${error}`.slice(0, 500),
+    error: error.slice(0, 500),
     durationMs: 0,
   };
 }

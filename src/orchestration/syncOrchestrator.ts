@@ -100,21 +100,37 @@ export function createSyncOrchestrator(
         statusOf(runId, 'transferring', resume.execution, plan, progress, inFlight),
       );
     publish(0);
-    yield* runWindow<BatchOutcome>(context, resume.nextBatch, end, plan.maxInFlight, {
-      start: (batchIndex) =>
-        activities
-          .transferBatch({ source: plan.source, runId, planBlob: plan.planBlob, batchIndex })
-          .withRetry(retry),
-      completed: (_index, outcome) => {
-        progress = addOutcome(progress, outcome);
+    // A batch lost after every retry means the server or storage stayed away for minutes:
+    // starting the rest would only repeat that for each of them, for hours, while the run
+    // blocks the next ones. The rest are left to the next run.
+    let lostOne = false;
+    const stoppedAt = yield* runWindow<BatchOutcome>(
+      context,
+      resume.nextBatch,
+      end,
+      plan.maxInFlight,
+      {
+        start: (batchIndex) =>
+          activities
+            .transferBatch({ source: plan.source, runId, planBlob: plan.planBlob, batchIndex })
+            .withRetry(retry),
+        completed: (_index, outcome) => {
+          progress = addOutcome(progress, outcome);
+        },
+        failed: (batchIndex, error) => {
+          lostOne = true;
+          progress = addLostBatch(progress, { batchIndex, error: error.message.slice(0, 500) });
+          log('sync batch lost after retries', { runId, batchIndex, err: error.message });
+        },
+        stop: () => lostOne,
+        step: publish,
       },
-      failed: (batchIndex, error) => {
-        progress = addLostBatch(progress, { batchIndex, error: error.message.slice(0, 500) });
-        log('sync batch lost after retries', { runId, batchIndex, err: error.message });
-      },
-      step: publish,
-    });
+    );
 
+    if (lostOne) {
+      log('sync stopped after a lost batch', { runId, notAttemptedFrom: stoppedAt });
+      return yield* summarize({ ...resume, progress }, false, stoppedAt);
+    }
     if (end < plan.batches) {
       log('sync continues as new', { runId, nextBatch: end, batches: plan.batches });
       const next: SyncResume = {
@@ -128,7 +144,11 @@ export function createSyncOrchestrator(
     }
     return yield* summarize({ ...resume, progress }, false);
 
-    function* summarize(state: SyncResume, dryRun: boolean): Generator<Task, RunSummary, unknown> {
+    function* summarize(
+      state: SyncResume,
+      dryRun: boolean,
+      notAttemptedFrom?: number,
+    ): Generator<Task, RunSummary, unknown> {
       context.df.setCustomStatus(
         statusOf(state.runId, 'summarizing', state.execution, state.plan, state.progress),
       );
@@ -139,6 +159,9 @@ export function createSyncOrchestrator(
         startedAt: state.startedAt,
         dryRun,
         lostBatches: state.progress.lostBatches,
+        ...(notAttemptedFrom === undefined || notAttemptedFrom >= state.plan.batches
+          ? {}
+          : { notAttemptedFrom }),
       };
       const summary = (yield activities.recordSummary(summaryInput).withRetry(retry)) as RunSummary;
       log('sync finished', {

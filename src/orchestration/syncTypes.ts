@@ -96,6 +96,8 @@ export interface RecordSummaryInput {
   readonly startedAt: string;
   readonly dryRun: boolean;
   readonly lostBatches: readonly LostBatch[];
+  /** Batches from this index on were never started, because an earlier one was lost. */
+  readonly notAttemptedFrom?: number;
   /** Planning failed after every retry: record a summary of the failure, with no plan blob. */
   readonly failure?: { readonly code: string; readonly message: string };
 }

@@ -69,8 +69,8 @@ function scripted(script: Script): Record<string, ActivityImpl> {
       return { batchIndex, files: 10, transferred: 10 - failed, touched: 0, failed, bytes: 1000 };
     },
     syncRecordSummary: (input) => {
-      const { runId, lostBatches, dryRun } = input as RecordSummaryInput;
-      return { runId, dryRun, lostBatches: lostBatches.map((b) => b.batchIndex) };
+      const { runId, lostBatches, dryRun, notAttemptedFrom } = input as RecordSummaryInput;
+      return { runId, dryRun, lostBatches: lostBatches.map((b) => b.batchIndex), notAttemptedFrom };
     },
   };
 }
@@ -160,6 +160,22 @@ describe('sync orchestrator', () => {
     assert.equal(transfersOf(run.calls).filter((b) => b === 0).length, 5);
     assert.deepEqual(run.retryDelays, [30_000, 60_000, 120_000, 240_000, 480_000]);
     assert.deepEqual((run.output as { lostBatches: number[] }).lostBatches, [0]);
+  });
+
+  it('starts no more batches once one is lost, and leaves the rest to the next run', async () => {
+    // The server goes away from batch 3 on; batches 3 and 4 are in flight when it does.
+    const run = await runOrchestration(
+      options({ batches: 20, limit: 2, perExecution: 8, throwsOn: (b) => b >= 3 }),
+    );
+    assert.equal(run.status, 'Completed', run.error);
+    assert.deepEqual(
+      [...new Set(transfersOf(run.calls))].sort((a, b) => a - b),
+      [0, 1, 2, 3, 4],
+    );
+    const output = run.output as { lostBatches: number[]; notAttemptedFrom?: number };
+    assert.deepEqual(output.lostBatches.sort(), [3, 4]);
+    assert.equal(output.notAttemptedFrom, 5);
+    assert.equal(run.executions, 1, 'no continueAsNew after the loss');
   });
 
   it('publishes files and bytes done out of planned while it runs', async () => {
