@@ -20,15 +20,24 @@ export function isDone(metadata: Metadata): boolean {
   return finished && sha !== undefined && metadata.processed_sha256 === sha;
 }
 
-function isLiveClaim(metadata: Metadata, now: Date, staleClaimMs: number): boolean {
+/**
+ * A claim is live for `staleClaimMs` or one second per MiB of the blob, whichever is longer:
+ * processing runs at about 10 MiB/s, so a large file's claim is never taken over from a
+ * processor still at work (the claim has no heartbeat: renewing it would change the ETag that
+ * the processor's own conditional reads depend on), and one left by a crash is taken over
+ * well within Event Grid's 24 hours of retries.
+ */
+function isLiveClaim(metadata: Metadata, now: Date, staleClaimMs: number, bytes: number): boolean {
   if (metadata.status !== 'processing') return false;
   const started = Date.parse(metadata.processing_started ?? '');
-  return Number.isFinite(started) && now.getTime() - started < staleClaimMs;
+  const liveMs = Math.max(staleClaimMs, (bytes / (1024 * 1024)) * 1000);
+  return Number.isFinite(started) && now.getTime() - started < liveMs;
 }
 
 /**
  * Claims a blob by stamping `status=processing` with If-Match on the ETag just read, so of two
- * processors only one wins. A claim older than `staleClaimMs` (a crashed processor) is taken over.
+ * processors only one wins. A claim no longer live (see `isLiveClaim`: a crashed processor) is
+ * taken over.
  */
 export async function claimBlob(
   client: BlobClient,
@@ -38,7 +47,8 @@ export async function claimBlob(
   if (props === undefined) return { kind: 'missing' };
   const original = props.metadata ?? {};
   if (!options.force && isDone(original)) return { kind: 'skipped' };
-  if (isLiveClaim(original, options.now, options.staleClaimMs)) return { kind: 'busy' };
+  const bytes = props.contentLength ?? 0;
+  if (isLiveClaim(original, options.now, options.staleClaimMs, bytes)) return { kind: 'busy' };
   const claim = withProcessing(original, {
     status: 'processing',
     processingStarted: options.now.toISOString(),

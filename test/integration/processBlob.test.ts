@@ -52,6 +52,22 @@ describe('processBlob against Azurite', () => {
     return names;
   };
 
+  it('takes over an abandoned claim, but not one a large file may still be working under', async () => {
+    const claimed = async (name: string, bytes: Buffer) => {
+      await uploadIncoming(incoming, name, bytes);
+      const client = incoming.getBlobClient(name);
+      const metadata = (await client.getProperties()).metadata ?? {};
+      const started = new Date(Date.now() - 3000).toISOString();
+      await client.setMetadata({ ...metadata, status: 'processing', processing_started: started });
+    };
+    const stale = { ...deps, options: { ...deps.options, staleClaimMs: 1000 } };
+    await claimed('vendor/abandoned.csv', Buffer.from('id\n1\n'));
+    assert.equal((await processBlob(stale, 'vendor/abandoned.csv')).status, 'processed');
+    // 8 MiB: live for 8 s at one second per MiB, although 3 s is past staleClaimMs.
+    await claimed('vendor/large.csv', Buffer.from('id\n' + '1\n'.repeat(4 * 1024 * 1024)));
+    assert.equal((await processBlob(stale, 'vendor/large.csv')).status, 'busy');
+  });
+
   it('processes a blob once and skips it the second time, with one output', async () => {
     const sha = await uploadIncoming(incoming, 'vendor/a.csv', Buffer.from('id,name\n1,x\n2,y\n'));
     const first = await processBlob(deps, 'vendor/a.csv');
