@@ -152,6 +152,15 @@ describe('sync orchestration against FTP and Azurite', () => {
   });
 
   it('ignores events for other containers', async () => {
-    await deliver(event('vendor/x.csv', 'processed'));
+    // The same name waits unprocessed in incoming: an event for another container must not
+    // be taken for it.
+    const name = 'vendor/events/elsewhere.csv';
+    await uploadIncoming(incoming(), name, Buffer.from('id\n1\n'));
+    const before = await incoming().getBlobClient(name).getProperties();
+    await deliver(event(name, 'processed'));
+    await deliver(event(name, 'incoming-archive'));
+    const after = await incoming().getBlobClient(name).getProperties();
+    assert.equal(after.etag, before.etag, 'not claimed, not stamped');
+    assert.equal(after.metadata?.status, 'transferred');
   });
 });
