@@ -24,16 +24,17 @@ const blobCreated = 'Microsoft.Storage.BlobCreated';
  * container. The name is percent-decoded: Event Grid keeps the blob name as the URL has it.
  */
 export function incomingBlobName(event: BlobCreatedEvent, container: string): string | undefined {
+  const raw = subjectBlobName(event, container);
+  return raw === undefined ? undefined : safeDecode(raw);
+}
+
+/** The blob name exactly as the event's subject spells it, not decoded. */
+function subjectBlobName(event: BlobCreatedEvent, container: string): string | undefined {
   if (event.eventType !== blobCreated || event.subject === undefined) return undefined;
   const prefix = `/blobServices/default/containers/${container}/blobs/`;
   if (!event.subject.startsWith(prefix)) return undefined;
   const raw = event.subject.slice(prefix.length);
-  if (raw === '') return undefined;
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
+  return raw === '' ? undefined : raw;
 }
 
 /** What handling an event needs; the processor is `processBlob` bound to its dependencies. */
@@ -60,7 +61,17 @@ export async function handleBlobCreated(
     return { kind: 'ignored', reason: 'not a BlobCreated event of the incoming container' };
   }
   const started = Date.now();
-  const result = await deps.process(blobName);
+  let result = await deps.process(blobName);
+  // Blob names hold `%XX` by design (naming/blobName.ts): should a subject carry the name
+  // unencoded, decoding it would name another blob, so the name as written is tried too.
+  const raw = subjectBlobName(event, deps.incoming.containerName);
+  if (result.errorCode === 'BLOB_NOT_FOUND' && raw !== undefined && raw !== blobName)
+    result = await deps.process(raw);
+  if (result.errorCode === 'BLOB_NOT_FOUND')
+    deps.log.warn(
+      { blobName, subject: event.subject },
+      'event names a blob that is not there (deleted since?): nothing processed',
+    );
   if (result.status === 'busy')
     throw new IngestError(
       'BLOB_UNAVAILABLE',

@@ -37,6 +37,31 @@ describe('handling a BlobCreated event', () => {
     });
   });
 
+  it('tries the name as the subject spells it when the decoded name does not exist', async () => {
+    // The blob is really named with a literal %20, which a decoded subject would lose.
+    const stored = 'vendor/a%20b.csv';
+    const asked: string[] = [];
+    const deps = {
+      ...depsAnswering('processed'),
+      process: async (blobName: string) => {
+        asked.push(blobName);
+        const found = blobName === stored;
+        return {
+          blobName,
+          status: found ? ('processed' as const) : ('skipped' as const),
+          errorCode: found ? undefined : 'BLOB_NOT_FOUND',
+          recordsTotal: 0,
+          recordsValid: 0,
+          recordsRejected: 0,
+        };
+      },
+    };
+    const subject = `/blobServices/default/containers/incoming/blobs/${stored}`;
+    const outcome = await handleBlobCreated({ ...event, subject }, deps);
+    assert.deepEqual(asked, ['vendor/a b.csv', stored]);
+    assert.equal(outcome.kind === 'handled' && outcome.result.status, 'processed');
+  });
+
   for (const status of ['skipped', 'superseded', 'processed', 'failed'] as const)
     it(`returns normally when the processor answers ${status}`, async () => {
       const outcome = await handleBlobCreated(event, depsAnswering(status));
