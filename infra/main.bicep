@@ -93,9 +93,9 @@ param sources array = []
 @description('Optional app settings from the documented list (the README, "Deploying to Azure"), e.g. LOG_LEVEL.')
 param extraAppSettings object = {}
 
-// Off by default: the Functions host authenticates with Entra ID (the authentication string
-// below), but custom events sent by the Node SDK use the connection string unless the code
-// passes a credential. Turn this on once it does, or those events are rejected.
+// Off by default: the Functions host and the app's custom events both authenticate with Entra
+// ID (the authentication string below makes the code pass the identity's credential), but that
+// has not been checked on a real deployment; turn this on and confirm events still arrive.
 @description('Reject telemetry that is not authenticated with Entra ID.')
 param appInsightsLocalAuthDisabled bool = false
 

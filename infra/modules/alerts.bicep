@@ -87,7 +87,7 @@ var rules = [
   }
   {
     name: 'failed-file'
-    displayName: 'ftp-ingest: a file failed processing'
+    displayName: 'ftp-ingest: a file failed (transfer or processing)'
     description: 'A FileFailed event: a file failed for good in transfer or processing.'
     severity: 3
     query: failedFileQuery

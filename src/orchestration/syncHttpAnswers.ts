@@ -16,9 +16,9 @@ export type HttpStarterClient = StarterClient &
 /** The request parts read here, so tests can pass a plain object. */
 export type StartRequest = Pick<HttpRequest, 'text' | 'headers' | 'query'> & Partial<HttpRequest>;
 
-/** The route's `{source}`, else `?source=`, else undefined. */
+/** The route's `{source}`, else `?source=`, else undefined; an empty one is no source. */
 function requestedSource(request: Pick<HttpRequest, 'query'> & Partial<HttpRequest>) {
-  return request.params?.source ?? request.query.get('source') ?? undefined;
+  return request.params?.source || request.query.get('source') || undefined;
 }
 
 /**
