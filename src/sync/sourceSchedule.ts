@@ -50,29 +50,23 @@ export function nextDue(
 }
 
 /**
- * The window a timer tick covers: from the previous occurrence the host reports
- * (`scheduleStatus.last`), else from the timer schedule's occurrence before this tick's (the
- * host leaves the status out for every-minute timers and on a first tick), to this tick's
- * scheduled occurrence, so consecutive ticks share no instant however late each fires.
+ * The window a timer tick covers: from the previous firing the host reports
+ * (`scheduleStatus.last`), else from the timer schedule's occurrence before the one that fired
+ * this tick (the host leaves the status out for every-minute timers and on a first tick), to
+ * `now`.
  */
 export function tickWindow(
   now: Date,
   last: string | Date | undefined,
   timerSchedule: string | undefined,
 ): TickWindow {
-  const ticks =
-    timerSchedule !== undefined && scheduleProblem(timerSchedule) === undefined
-      ? CronExpressionParser.parse(timerSchedule, {
-          currentDate: new Date(now.getTime() + 1),
-          tz: 'UTC',
-        })
-      : undefined;
-  // Up to this tick's scheduled time, not the moment it fired: a tick that fires late would
-  // otherwise share the seconds after its scheduled time with the next tick's window.
-  const to = ticks?.prev().toDate() ?? now;
   const reported = last === undefined ? NaN : new Date(last).getTime();
-  // A second firing for the same occurrence (a manual run, say) covers nothing new.
-  if (Number.isFinite(reported)) return { from: new Date(Math.min(reported, to.getTime())), to };
-  if (ticks !== undefined) return { from: ticks.prev().toDate(), to };
-  return { from: new Date(to.getTime() - 60_000), to };
+  if (Number.isFinite(reported) && reported < now.getTime())
+    return { from: new Date(reported), to: now };
+  if (timerSchedule !== undefined && scheduleProblem(timerSchedule) === undefined) {
+    const ticks = CronExpressionParser.parse(timerSchedule, { currentDate: now, tz: 'UTC' });
+    ticks.prev();
+    return { from: ticks.prev().toDate(), to: now };
+  }
+  return { from: new Date(now.getTime() - 60_000), to: now };
 }
