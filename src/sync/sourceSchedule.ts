@@ -53,7 +53,9 @@ export function nextDue(
  * The window a timer tick covers: from the previous firing the host reports
  * (`scheduleStatus.last`), else from the timer schedule's occurrence before the one that fired
  * this tick (the host leaves the status out for every-minute timers and on a first tick), to
- * `now`.
+ * `now`. Windows may overlap by the seconds a tick fires late, and then a source due in them
+ * is started twice; that is harmless (the second start finds the first still running, or
+ * plans nothing new), whereas a gap would skip a scheduled run.
  */
 export function tickWindow(
   now: Date,
