@@ -48,6 +48,8 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
       exitCode = await runSyncCommand(settingsOf(), options, context);
     });
   addRunOptions(program.command('plan'))
+    // Accepted for scripts that pass sync's options to plan too; a plan processes nothing.
+    .addOption(new Option('--no-process').hideHelp())
     .description('show what a sync would move and why (sync --dry-run)')
     .action(async (options) => {
       const { runSyncCommand } = await import('./syncCommand.js');

@@ -189,7 +189,9 @@ async function logIn(client: Client, access: AccessOptions): Promise<void> {
       // The host is kept for the data connections' certificate check too.
       await client.useTLS({ ...secureOptions, host: secureOptions?.host ?? host });
     } catch (error) {
-      if (!(error instanceof FTPError)) throw error;
+      // A 4xx ("421 too many connections") is the usual back-off, handled by the caller.
+      if (!(error instanceof FTPError) || error.code < 500 || isTooManyConnections(error))
+        throw error;
       throw new IngestError(
         'FTP_TLS',
         `FTP server refused AUTH TLS (expected a server with explicit FTPS): server replied` +

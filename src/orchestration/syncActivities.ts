@@ -92,11 +92,20 @@ export async function transferBatchActivity(
   input: TransferBatchInput,
 ): Promise<BatchOutcome> {
   const source = findSource(deps.settings, input.source);
-  // The run shows life, and stops here if its lock went to another run meanwhile.
-  await refreshRunLock(deps, source.name, input.runId);
-  const stored = await readPlan(deps, input.planBlob);
-  const files: readonly PlannedFile[] = stored.batches[input.batchIndex] ?? [];
-  const results = await transferFiles(deps, source, files, input.runId);
+  let files: readonly PlannedFile[];
+  let results: TransferResult[];
+  try {
+    // The run shows life, and stops here if its lock went to another run meanwhile.
+    await refreshRunLock(deps, source.name, input.runId);
+    const stored = await readPlan(deps, input.planBlob);
+    files = stored.batches[input.batchIndex] ?? [];
+    results = await transferFiles(deps, source, files, input.runId);
+  } catch (error) {
+    // The orchestrator sees only the message: it leads with the code, which tells an outage
+    // (stop starting batches) from a fault of this batch alone.
+    if (!(error instanceof IngestError)) throw error;
+    throw new IngestError(error.code, `${error.code}: ${error.message}`, error.context, error);
+  }
   await writeRunsJson(deps, batchResultBlobName(input.planBlob, input.batchIndex), results);
   for (const result of results) report(deps.telemetry, input, result);
   await deps.telemetry.flush();

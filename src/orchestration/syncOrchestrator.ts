@@ -36,6 +36,16 @@ export interface SyncOrchestratorOptions {
   readonly retry?: df.RetryOptions;
 }
 
+/** Codes of a lost batch that mean no other batch can succeed now either. */
+const outageCodes = new Set([
+  'FTP_CONNECT',
+  'FTP_BUSY',
+  'FTP_TIMEOUT',
+  'FTP_LOGIN',
+  'BLOB_UNAVAILABLE',
+  'SOURCE_LOCKED',
+]);
+
 /** Retries for faults that lose a whole call: unreachable server, storage outage. */
 export function defaultRetry(): df.RetryOptions {
   const retry = new df.RetryOptions(30_000, 5);
@@ -100,10 +110,11 @@ export function createSyncOrchestrator(
         statusOf(runId, 'transferring', resume.execution, plan, progress, inFlight),
       );
     publish(0);
-    // A batch lost after every retry means the server or storage stayed away for minutes:
-    // starting the rest would only repeat that for each of them, for hours, while the run
-    // blocks the next ones. The rest are left to the next run.
-    let lostOne = false;
+    // A batch lost to an outage after every retry means the server or storage stayed away for
+    // minutes: starting the rest would repeat that for each of them, for hours, while the run
+    // blocks the next ones, so the rest are left to the next run. A batch lost for its own
+    // reasons (an activity timeout on one huge file) does not stop the others.
+    let outage = false;
     const stoppedAt = yield* runWindow<BatchOutcome>(
       context,
       resume.nextBatch,
@@ -118,17 +129,17 @@ export function createSyncOrchestrator(
           progress = addOutcome(progress, outcome);
         },
         failed: (batchIndex, error) => {
-          lostOne = true;
+          outage ||= outageCodes.has(runFailureOf(error).code);
           progress = addLostBatch(progress, { batchIndex, error: error.message.slice(0, 500) });
           log('sync batch lost after retries', { runId, batchIndex, err: error.message });
         },
-        stop: () => lostOne,
+        stop: () => outage,
         step: publish,
       },
     );
 
-    if (lostOne) {
-      log('sync stopped after a lost batch', { runId, notAttemptedFrom: stoppedAt });
+    if (outage) {
+      log('sync stopped after a batch lost to an outage', { runId, notAttemptedFrom: stoppedAt });
       return yield* summarize({ ...resume, progress }, false, stoppedAt);
     }
     if (end < plan.batches) {

@@ -30,6 +30,8 @@ interface Script {
   readonly perExecution?: number;
   /** Throws for this batch on these attempts (1-based). */
   readonly throwsOn?: (batchIndex: number, attempt: number) => boolean;
+  /** The code the thrown message leads with, as the activity's do. Default FTP_CONNECT. */
+  readonly throwsCode?: string;
   readonly failedFiles?: (batchIndex: number) => number;
 }
 
@@ -64,7 +66,10 @@ function scripted(script: Script): Record<string, ActivityImpl> {
       const attempt = (attempts.get(batchIndex) ?? 0) + 1;
       attempts.set(batchIndex, attempt);
       if (script.throwsOn?.(batchIndex, attempt) === true)
-        throw new Error(`FTP server unreachable (batch ${batchIndex}, attempt ${attempt})`);
+        throw new Error(
+          `${script.throwsCode ?? 'FTP_CONNECT'}: FTP server unreachable (batch ${batchIndex},` +
+            ` attempt ${attempt})`,
+        );
       const failed = script.failedFiles?.(batchIndex) ?? 0;
       return { batchIndex, files: 10, transferred: 10 - failed, touched: 0, failed, bytes: 1000 };
     },
@@ -176,6 +181,19 @@ describe('sync orchestrator', () => {
     assert.deepEqual(output.lostBatches.sort(), [3, 4]);
     assert.equal(output.notAttemptedFrom, 5);
     assert.equal(run.executions, 1, 'no continueAsNew after the loss');
+  });
+
+  it('goes on with the other batches when one is lost for a reason of its own', async () => {
+    const run = await runOrchestration(
+      options({ batches: 6, limit: 2, throwsOn: (b) => b === 0, throwsCode: 'INTERNAL' }),
+    );
+    assert.equal(run.status, 'Completed', run.error);
+    assert.deepEqual(
+      [...new Set(transfersOf(run.calls))].sort((a, b) => a - b),
+      [0, 1, 2, 3, 4, 5],
+    );
+    const output = run.output as { lostBatches: number[]; notAttemptedFrom?: number };
+    assert.deepEqual([output.lostBatches, output.notAttemptedFrom], [[0], undefined]);
   });
 
   it('publishes files and bytes done out of planned while it runs', async () => {
