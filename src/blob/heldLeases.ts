@@ -6,15 +6,25 @@
  * the claim goes stale, as before.
  */
 const held = new Set<() => Promise<void>>();
+let shuttingDown = false;
 
-/** Registers `release` until the returned function is called. */
-export function holdUntilReleased(release: () => Promise<void>): () => void {
+/**
+ * Registers `release` until the returned function is called; that function answers whether
+ * the caller still holds it (false once a shutdown has released it). During a shutdown, a
+ * newly taken lease is released at once.
+ */
+export function holdUntilReleased(release: () => Promise<void>): () => boolean {
+  if (shuttingDown) {
+    release().catch(() => undefined);
+    return () => false;
+  }
   held.add(release);
   return () => held.delete(release);
 }
 
-/** Releases everything still held, waiting at most `timeoutMs`; returns how many were held. */
+/** Releases everything held now or taken from now on, waiting at most `timeoutMs` for them. */
 export async function releaseAllHeld(timeoutMs: number): Promise<number> {
+  shuttingDown = true;
   const releases = [...held];
   held.clear();
   const settled = Promise.allSettled(releases.map((release) => release()));

@@ -71,7 +71,8 @@ function whyNotProcessed(status: string, errorCode: string | undefined): string 
   if (status === 'busy')
     return (
       'another processor holds its claim (status=processing): try again when it ends, or' +
-      ' after 10 minutes, when an abandoned claim is taken over'
+      ' once an abandoned claim goes stale (10 minutes, or one second per MiB of the file if' +
+      ' longer)'
     );
   return undefined;
 }

@@ -11,10 +11,11 @@ export interface FtpSettings {
   readonly user: string;
   readonly password: Secret;
   /**
-   * Set when the password's setting is missing or an unresolved Key Vault reference: every
-   * login of this source then fails with CONFIG saying so, and the other sources still run.
+   * Why this source cannot log in, found at start: with SOURCES, a missing or unresolved
+   * password setting, or an unreadable `caFile`. Every login of this source then fails with
+   * CONFIG saying so, and the other sources still run.
    */
-  readonly passwordProblem?: string;
+  readonly loginProblem?: string;
   readonly secure: FtpSecureMode;
   /** PEM file of a private CA to trust for FTPS. Default: the system's trust store only. */
   readonly caFile?: string;

@@ -150,7 +150,8 @@ function readSingleSource(read: SettingReader, ftpRequired: boolean): SourceSett
     user: read.optional('FTP_USER') ?? 'anonymous',
     password: new Secret(read.optional('FTP_PASSWORD') ?? ''),
     secure: read.oneOf('FTP_SECURE', ['false', 'explicit', 'implicit'] as const, 'false'),
-    caFile: read.readableFile('FTP_CA_FILE'),
+    // Checked only where FTP is used: `status` and `process` must not fail on it.
+    caFile: ftpRequired ? read.readableFile('FTP_CA_FILE') : read.optional('FTP_CA_FILE'),
     verifyCertificate: !read.boolean('FTP_TLS_INSECURE', false),
     root: read.optional('FTP_ROOT') ?? '/',
     include: read.list('FTP_INCLUDE'),

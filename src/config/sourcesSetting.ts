@@ -47,14 +47,7 @@ const ftpSchema = z.strictObject({
     (value) => (value === false ? 'false' : value),
     z.enum(['false', 'explicit', 'implicit']).default('false'),
   ),
-  caFile: z
-    .string()
-    .min(1)
-    .superRefine((value, ctx) => {
-      const problem = unreadableFile(value);
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-    })
-    .optional(),
+  caFile: z.string().min(1).optional(),
   tlsInsecure: z.boolean().default(false),
   root: z.string().min(1).default('/'),
   include: globList.default([]),
@@ -140,7 +133,7 @@ export function readSources(
     const csvDelimiter = parsed.success ? parsed.data.csvDelimiter : undefined;
     const formats = sourceFormats(read, entry.formats, csvDelimiter, label, processing);
     if (!parsed.success || password === undefined || formats === false) return;
-    sources.push(toSource(parsed.data, password, formats, processing));
+    sources.push(toSource(parsed.data, password, formats, processing, label));
   });
   return sources;
 }
@@ -190,11 +183,21 @@ function readPassword(
   };
 }
 
+/** The source's login problem, if any: its password's, else an unreadable CA file's. */
+function loginProblemOf(password: SourcePassword, caFile: string | undefined, label: string) {
+  const caProblem = caFile === undefined ? undefined : unreadableFile(caFile);
+  const problem =
+    password.problem ??
+    (caProblem === undefined ? undefined : `${label}.ftp.caFile is "${caFile}": ${caProblem}`);
+  return problem === undefined ? {} : { loginProblem: problem };
+}
+
 function toSource(
   input: SourceInput,
   password: SourcePassword,
   formats: FormatCatalog | undefined,
   processing: ProcessingSettings,
+  label: string,
 ): SourceSettings {
   const { ftp } = input;
   return {
@@ -207,7 +210,7 @@ function toSource(
       port: ftp.port,
       user: ftp.user,
       password: password.secret,
-      ...(password.problem === undefined ? {} : { passwordProblem: password.problem }),
+      ...loginProblemOf(password, ftp.caFile, label),
       secure: ftp.secure,
       caFile: ftp.caFile,
       verifyCertificate: !ftp.tlsInsecure,

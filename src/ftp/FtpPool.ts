@@ -101,8 +101,8 @@ export class FtpPool {
   }
 
   async #connect(attempt = 1): Promise<Client> {
-    if (this.settings.passwordProblem !== undefined)
-      throw new IngestError('CONFIG', this.settings.passwordProblem);
+    if (this.settings.loginProblem !== undefined)
+      throw new IngestError('CONFIG', this.settings.loginProblem);
     this.#open += 1;
     const client = new Client(this.settings.timeoutMs);
     const started = Date.now();

@@ -20,8 +20,12 @@ export function isDone(metadata: Metadata): boolean {
   return finished && sha !== undefined && metadata.processed_sha256 === sha;
 }
 
+/** How many times its size a `.gz` or `.zip` blob is counted for claim liveness. */
+const compressionAllowance = 10;
+
 /**
- * A claim is live for `staleClaimMs` or one second per MiB of the blob, whichever is longer:
+ * A claim is live for `staleClaimMs` or one second per MiB of the blob (ten per MiB of a `.gz`
+ * or `.zip`), whichever is longer:
  * processing runs at about 10 MiB/s, so a large file's claim is never taken over from a
  * processor still at work (the claim has no heartbeat: renewing it would change the ETag that
  * the processor's own conditional reads depend on), and one left by a crash is taken over
@@ -47,7 +51,9 @@ export async function claimBlob(
   if (props === undefined) return { kind: 'missing' };
   const original = props.metadata ?? {};
   if (!options.force && isDone(original)) return { kind: 'skipped' };
-  const bytes = props.contentLength ?? 0;
+  // A compressed file holds several times its size in text, and text is what takes the time.
+  const stored = props.contentLength ?? 0;
+  const bytes = /\.(gz|zip)$/i.test(client.name) ? stored * compressionAllowance : stored;
   if (isLiveClaim(original, options.now, options.staleClaimMs, bytes)) return { kind: 'busy' };
   const claim = withProcessing(original, {
     status: 'processing',

@@ -102,8 +102,7 @@ export async function processBlob(
   } finally {
     // A claim left behind by a transient fault would answer every retry `busy` until it goes
     // stale; after a 412 the release is refused, which is what we want.
-    forget();
-    if (!stamped) await releaseClaim(client, claim);
+    if (forget() && !stamped) await releaseClaim(client, claim);
   }
 }
 

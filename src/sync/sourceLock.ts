@@ -55,8 +55,8 @@ export async function acquireSourceLock(
   });
   return {
     async release() {
-      forget();
       clearInterval(renewal);
+      if (!forget()) return;
       await lease
         .releaseLease()
         .catch((error: unknown) =>

@@ -128,11 +128,6 @@ describe('SOURCES', () => {
       [/^SOURCES\[0\] \(acme\)\.schedule: not a valid NCRONTAB/],
     ],
     [
-      'a CA file that does not exist',
-      [{ ...acme, ftp: { ...acme.ftp, secure: 'explicit', caFile: '/nonexistent/ca.pem' } }],
-      [/^SOURCES\[0\] \(acme\)\.ftp\.caFile: no such file/],
-    ],
-    [
       'a bad format',
       [{ ...acme, formats: [{ match: '*.txt', layout: 'fixed' }] }],
       [/^SOURCES\[0\] \(acme\)\.formats\[0\]\.fields: a fixed layout needs fields/],
@@ -190,20 +185,30 @@ describe('SOURCES', () => {
       /^SOURCES\[1\] \(beta-2\): FTP_PASSWORD_BETA_2 is still a Key Vault reference/,
     ],
   ];
+  it('fails only its own source with a CA file that does not exist', () => {
+    const ca = { ...beta.ftp, secure: 'explicit', caFile: '/nonexistent/ca.pem' };
+    const settings = loadSettings(envWith([acme, { ...beta, ftp: ca }]));
+    assert.equal(settings.sources[0]?.ftp.loginProblem, undefined);
+    assert.match(
+      settings.sources[1]?.ftp.loginProblem ?? '',
+      /^SOURCES\[1\] \(beta-2\)\.ftp\.caFile is "\/nonexistent\/ca\.pem": no such file/,
+    );
+  });
+
   for (const [what, extra, expected] of unusablePasswords)
     it(`keeps the other sources running with ${what}, which fails its own source`, () => {
       const settings = loadSettings(envWith([acme, beta], extra));
       const [first, second] = settings.sources;
-      assert.equal(first?.ftp.passwordProblem, undefined);
+      assert.equal(first?.ftp.loginProblem, undefined);
       assert.equal(first?.ftp.password.reveal(), 'acme-secret-pw');
-      assert.match(second?.ftp.passwordProblem ?? '', expected);
+      assert.match(second?.ftp.loginProblem ?? '', expected);
     });
 
   it('ignores an unresolved Key Vault reference for an anonymous source', () => {
     const open = { name: 'public-stats', ftp: { host: 'ftp.stats.example' } };
     const reference = '@Microsoft.KeyVault(SecretUri=https://v.vault.azure.net/secrets/x)';
     const settings = loadSettings(envWith([acme, open], { FTP_PASSWORD_PUBLIC_STATS: reference }));
-    assert.equal(settings.sources[1]?.ftp.passwordProblem, undefined);
+    assert.equal(settings.sources[1]?.ftp.loginProblem, undefined);
     assert.equal(settings.sources[1]?.ftp.password.reveal(), '');
   });
 
