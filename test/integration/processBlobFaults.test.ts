@@ -120,6 +120,16 @@ describe('processBlob faults against Azurite', () => {
     assert.match(result.members?.[0]?.error ?? '', /CRC-32/);
   });
 
+  it('keeps the own code of a zip member that fails before its end, not a CRC error', async () => {
+    const zip = zipBytes({ 'bad.csv': Buffer.from('a\n1\u00002\n' + 'x\n'.repeat(50_000)) });
+    await uploadIncoming(incoming, 'vendor/early.zip', zip);
+    const result = await processBlob(deps, 'vendor/early.zip');
+    assert.deepEqual(
+      result.members?.map((m) => [m.member, m.status, m.errorCode]),
+      [['bad.csv', 'failed', 'NUL_BYTE']],
+    );
+  });
+
   it('stamps a zip with a member name too long for a blob failed FILE_NAME', async () => {
     const long = 'n'.repeat(1100) + '.csv';
     await uploadIncoming(
