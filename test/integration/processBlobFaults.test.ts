@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { RestError, type BlobClient, type ContainerClient } from '@azure/storage-blob';
 import { parseFormatCatalog } from '../../src/records/formats.js';
 import { processBlob, type ProcessorDeps } from '../../src/records/processBlob.js';
+import { reprocess } from '../../src/records/reprocess.js';
 import type { SinkFactory } from '../../src/records/RecordSink.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { startAzurite } from '../helpers/azurite.js';
@@ -97,6 +98,24 @@ describe('processBlob faults against Azurite', () => {
     assert.equal((await metadataOf('vendor/stamp.csv')).status, 'transferred');
     const retry = await processBlob(deps, 'vendor/stamp.csv');
     assert.equal(retry.status, 'processed');
+  });
+
+  it('reprocessing goes on past a transient fault, and stops after three in a row', async () => {
+    for (const name of ['again/a.csv', 'again/b.csv', 'again/c.csv'])
+      await uploadIncoming(incoming, name, csv);
+    const flaky = { ...deps, incoming: failingFirstStamp(incoming, 503) };
+    const results = await reprocess(flaky, { all: true }, 'again/');
+    assert.deepEqual(
+      results.map((r) => [r.blobName, r.status, r.errorCode]),
+      [
+        ['again/a.csv', 'failed', 'BLOB_UNAVAILABLE'],
+        ['again/b.csv', 'processed', undefined],
+        ['again/c.csv', 'processed', undefined],
+      ],
+    );
+    assert.equal((await metadataOf('again/a.csv')).status, 'transferred', 'left as it was');
+    const down = { ...deps, options: { ...deps.options, sinks: sinksFailingWith(503) } };
+    await assert.rejects(reprocess(down, { all: true }, 'again/'), { code: 'BLOB_UNAVAILABLE' });
   });
 
   it('stamps a zip with a corrupt central directory failed ARCHIVE without throwing', async () => {
