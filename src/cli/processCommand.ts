@@ -71,8 +71,7 @@ function whyNotProcessed(status: string, errorCode: string | undefined): string 
   if (status === 'busy')
     return (
       'another processor holds its claim (status=processing): try again when it ends, or' +
-      ' once an abandoned claim goes stale (10 minutes, or one second per MiB of the file if' +
-      ' longer)'
+      ' once an abandoned claim goes stale (README, Limits)'
     );
   return undefined;
 }

@@ -24,14 +24,13 @@ export async function statusCommand(
   const sources =
     options.source === undefined ? settings.sources : [findSource(settings, options.source)];
   const blobs: Record<string, string>[] = [];
+  const incoming = incomingContainer(deps);
   // A fresh account has no incoming container until the first sync creates it.
-  const ingested = await incomingContainer(deps)
-    .exists()
-    .catch((error: unknown) => {
-      throw toStorageError(error, 'Reading the incoming container failed', {});
-    });
+  const ingested = await incoming.exists().catch((error: unknown) => {
+    throw toStorageError(error, 'Reading the incoming container failed', {});
+  });
   for (const source of ingested ? sources : []) {
-    const pages = incomingContainer(deps)
+    const pages = incoming
       .listBlobsFlat({ prefix: sourcePrefix(source.name), includeMetadata: true })
       .byPage({ maxPageSize: 5000 });
     for await (const page of pages)
@@ -57,7 +56,7 @@ export async function statusCommand(
   ]);
   if (!ingested)
     context.out(
-      `Nothing ingested yet: container "${incomingContainer(deps).containerName}" does not` +
+      `Nothing ingested yet: container "${incoming.containerName}" does not` +
         ' exist (the first sync creates it)\n',
     );
   else

@@ -54,10 +54,8 @@ export async function planActivity(
     plan = await planSync(deps, source, input.runId, { paths: input.paths, force: input.force });
   } catch (error) {
     if (!(error instanceof IngestError)) throw error;
-    // The orchestrator sees only the message: lead with the code, so a run that gives up
-    // after every retry can still record which fault it was.
-    if (error.transient)
-      throw new IngestError(error.code, `${error.code}: ${error.message}`, error.context, error);
+    // Thrown for a retry; a run that gives up after every one still records which fault it was.
+    if (error.transient) throw withCodeInMessage(error);
     deps.log.error({ runId: input.runId, source: source.name, err: error }, 'planning failed');
     plan = failedPlan(input.runId, source.name, source.ftp.root, runFailureOf(error));
   }
@@ -101,10 +99,8 @@ export async function transferBatchActivity(
     files = stored.batches[input.batchIndex] ?? [];
     results = await transferFiles(deps, source, files, input.runId);
   } catch (error) {
-    // The orchestrator sees only the message: it leads with the code, which tells an outage
-    // (stop starting batches) from a fault of this batch alone.
-    if (!(error instanceof IngestError)) throw error;
-    throw new IngestError(error.code, `${error.code}: ${error.message}`, error.context, error);
+    // The code tells the orchestrator an outage (stop starting batches) from this batch's own.
+    throw error instanceof IngestError ? withCodeInMessage(error) : error;
   }
   await writeRunsJson(deps, batchResultBlobName(input.planBlob, input.batchIndex), results);
   for (const result of results) report(deps.telemetry, input, result);
@@ -181,6 +177,11 @@ function report(telemetry: Telemetry, input: TransferBatchInput, result: Transfe
   if (result.outcome === 'failed')
     telemetry.fileFailed(scope, 'transfer', result.errorCode ?? 'INTERNAL', result.error ?? '');
   else telemetry.fileTransferred(scope, result.bytes, result.durationMs, result.outcome);
+}
+
+/** An orchestrator sees an activity's error only as text: this text leads with its code. */
+function withCodeInMessage(error: IngestError): IngestError {
+  return new IngestError(error.code, `${error.code}: ${error.message}`, error.context, error);
 }
 
 function lostFile(file: PlannedFile, error: string): TransferResult {

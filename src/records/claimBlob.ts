@@ -24,9 +24,8 @@ export function isDone(metadata: Metadata): boolean {
 const compressionAllowance = 10;
 
 /**
- * A claim is live for `staleClaimMs` or one second per MiB of the blob (ten per MiB of a `.gz`
- * or `.zip`), whichever is longer:
- * processing runs at about 10 MiB/s, so a large file's claim is never taken over from a
+ * A claim is live for `staleClaimMs` or one second per MiB of `bytes`, whichever is longer.
+ * Processing runs at about 10 MiB/s, so a large file's claim is never taken over from a
  * processor still at work (the claim has no heartbeat: renewing it would change the ETag that
  * the processor's own conditional reads depend on), and one left by a crash is taken over
  * well within Event Grid's 24 hours of retries.
